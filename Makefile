@@ -1,0 +1,35 @@
+# pg_governance — PGXS build.
+MODULE_big = pg_governance
+OBJS = \
+	src/module.o \
+	src/category.o \
+	src/region.o \
+	src/iso3166.o \
+	src/label.o
+
+EXTENSION = pg_governance
+DATA = pg_governance--0.1.sql
+# Bundled policies are installed next to the extension's SQL scripts, where
+# governance.load_bundled_policy() looks for them.
+DATA_policies = $(wildcard policies/*.yaml)
+
+REGRESS = types
+REGRESS_OPTS = --inputdir=. --load-extension=pg_governance
+
+PG_CPPFLAGS = -I$(srcdir)/src
+PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Werror
+SHLIB_LINK = -lyaml
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+policydir = $(DESTDIR)$(datadir)/extension/pg_governance
+install: install-policies
+install-policies:
+	$(MKDIR_P) '$(policydir)'
+	$(INSTALL_DATA) $(DATA_policies) '$(policydir)/'
+uninstall: uninstall-policies
+uninstall-policies:
+	rm -rf '$(policydir)'
+.PHONY: install-policies uninstall-policies

@@ -1,0 +1,35 @@
+/*-------------------------------------------------------------------------
+ *
+ * module.c
+ *	  Module registration of pg_governance: _PG_init defines the GUCs and
+ *	  registers the "governance" label provider.  It only registers things,
+ *	  so it is safe whether the library comes from shared_preload_libraries
+ *	  or is loaded on first use of one of its functions.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pg_governance.h"
+
+#include "commands/seclabel.h"
+#include "utils/guc.h"
+
+PG_MODULE_MAGIC;
+
+/* GUC: let a superuser run TRUNCATE/DROP over retained rows (spec section 6) */
+bool		governance_allow_destructive_ddl = false;
+
+void
+_PG_init(void)
+{
+	DefineCustomBoolVariable("pg_governance.allow_destructive_ddl",
+							 "Allows TRUNCATE, DROP TABLE and DROP COLUMN over rows still under minimum retention or a legal hold.",
+							 "Only a superuser can turn this on; leave it off outside a supervised clean-up.",
+							 &governance_allow_destructive_ddl,
+							 false,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+	MarkGUCPrefixReserved("pg_governance");
+
+	register_label_provider(GOVERNANCE_PROVIDER, label_object_relabel);
+}
