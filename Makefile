@@ -5,7 +5,10 @@ OBJS = \
 	src/category.o \
 	src/region.o \
 	src/iso3166.o \
-	src/label.o
+	src/label.o \
+	src/yaml_tree.o \
+	src/policy_schema.o \
+	src/policy_load.o
 
 EXTENSION = pg_governance
 DATA = pg_governance--0.1.sql

@@ -12,6 +12,7 @@
 
 #include "postgres.h"
 #include "fmgr.h"
+#include "nodes/pg_list.h"
 
 /*
  * SQLSTATE class GV (spec section 6).  GV000 is the class itself, so that
@@ -47,6 +48,42 @@ extern bool region_contains(const char *outer, const char *inner);
 
 /* iso3166.c */
 extern bool iso3166_country_exists(const char *code);
+
+/* yaml_tree.c: a YAML document as a tree of positioned nodes */
+#define YAML_MAX_BYTES			(1024 * 1024)
+#define YAML_MAX_DEPTH			32
+#define YAML_MAX_NODES			100000
+
+typedef enum YNodeKind
+{
+	YN_SCALAR,
+	YN_MAP,
+	YN_SEQ
+} YNodeKind;
+
+typedef struct YNode
+{
+	YNodeKind	kind;
+	int			line;			/* 1-based */
+	int			col;			/* 1-based */
+	char	   *value;			/* YN_SCALAR: NUL-terminated text */
+	int			len;
+	bool		plain;			/* YN_SCALAR: unquoted (so "null" means null) */
+	int			n;				/* YN_SEQ: items; YN_MAP: 2 x pairs (key, value) */
+	int			cap;
+	struct YNode **items;
+} YNode;
+
+extern YNode *yaml_parse_tree(const char *data, size_t len, const char *origin);
+extern void policy_error_at(const char *origin, int line, int col,
+							const char *msg, const char *detail,
+							const char *hint) pg_attribute_noreturn();
+
+/* policy_schema.c: the policy YAML schema and its validator */
+extern const char *const governance_anchor_events[];
+extern bool iso8601_duration_valid(const char *s);
+extern char *policy_validate(YNode *root, const char *origin, bool is_taxonomy,
+							 List *taxonomy);
 
 /* module.c */
 extern bool governance_allow_destructive_ddl;
