@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * policy_schema.c
- *	  The policy YAML schema (docs/policy-schema.md) as data, and the walker
+ *	  The policy YAML schema (README.md, section "Policy files") as data, and the walker
  *	  that checks a parsed document (yaml_tree.c) against it and writes the
  *	  validated policy out as JSON for the catalog (policy_load.c).
  *
@@ -363,7 +363,7 @@ schema_error(SchemaCtx *ctx, YNode *at, const char *hint, const char *fmt,...)
 	}
 	policy_error_at(ctx->origin, at->line, at->col, msg.data,
 					"The policy was not loaded; nothing was changed.",
-					hint ? hint : "See docs/policy-schema.md for the policy format.");
+					hint ? hint : "The policy format is described in the README of pg_governance, section \"Policy files\".");
 }
 
 static bool
@@ -560,7 +560,10 @@ walk_value(SchemaCtx *ctx, YNode *node, const FieldSpec *f, FieldType type)
 		case FT_POLICY_NAME:
 			expect_scalar(ctx, node, "a name");
 			if (!ident_valid(node->value, type == FT_POLICY_NAME))
-				schema_error(ctx, node, "Names are lowercase letters, digits, \"_\", \".\" and \"-\", starting with a letter.",
+				schema_error(ctx, node,
+							 type == FT_POLICY_NAME
+							 ? "Policy names are lowercase letters, digits, \"_\", \".\" and \"-\", starting with a letter or digit."
+							 : "Names are lowercase letters, digits, \"_\", \".\" and \"-\", starting with a letter.",
 							 "invalid name \"%s\"", node->value);
 			escape_json(&ctx->out, node->value);
 			break;
@@ -734,7 +737,7 @@ walk_value(SchemaCtx *ctx, YNode *node, const FieldSpec *f, FieldType type)
 
 					schema_error(ctx, node,
 								 hint ? hint : psprintf("Valid values: %s.", vocab_list(f->vocab)),
-								 "unknown %s \"%s\"", f->key, node->value);
+								 "\"%s\" is not a valid value for \"%s\"", node->value, f->key);
 				}
 			}
 			escape_json(&ctx->out, node->value);

@@ -280,11 +280,11 @@ yaml_parse_tree(const char *data, size_t len, const char *origin)
 	if (b.error != NULL)
 		policy_error_at(origin, b.err_line, b.err_col, b.error,
 						"The document is not a well-formed policy YAML document.",
-						"See docs/policy-schema.md for the policy format.");
+						"The policy format is described in the README of pg_governance, section \"Policy files\".");
 	if (b.root == NULL)
 		policy_error_at(origin, 1, 1, "the document is empty",
 						"A policy file holds one YAML mapping.",
-						"See docs/policy-schema.md for the policy format.");
+						"The policy format is described in the README of pg_governance, section \"Policy files\".");
 	return b.root;
 }
 

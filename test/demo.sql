@@ -20,3 +20,28 @@ SELECT r AS region, 'CN'::governance.region @> r AS "within CN"
 FROM unnest('{CN,cn-sh,HK,MO,TW,US-CA}'::governance.region[]) r;
 \echo '-- an unknown country is refused:'
 SELECT 'XX'::governance.region;
+
+\echo
+\echo '== 4. The five bundled policies, loaded from YAML with libyaml'
+SELECT governance.load_bundled_policy(n) AS loaded FROM governance.bundled_policies() n ORDER BY n;
+SELECT p.name, p.version,
+       count(*) FILTER (WHERE r.kind = 'localization') AS localization,
+       count(*) FILTER (WHERE r.kind = 'retention') AS retention,
+       count(*) FILTER (WHERE r.kind = 'sharing') AS sharing,
+       count(*) FILTER (WHERE r.kind = 'subject_rights') AS subject_rights,
+       count(*) FILTER (WHERE r.kind = 'breach') AS breach,
+       count(*) FILTER (WHERE r.kind = 'minors') AS minors
+FROM governance.policies p JOIN governance.rules r ON r.policy = p.name
+GROUP BY p.name, p.version ORDER BY p.name;
+\echo '-- every rule cites its clause, e.g. where ctyun stores data and which SDKs receive what:'
+SELECT rule_id, parameters ->> 'jurisdiction' AS stored_in, source
+FROM governance.rules WHERE policy = 'ctyun-huiju-2024' AND kind = 'localization';
+SELECT name, class, categories, purposes FROM governance.recipient
+WHERE policy = 'ctyun-huiju-2024' ORDER BY name;
+\echo '-- periods the texts leave to the law are parameters a DBA sets:'
+SELECT policy, name, value, left(description, 60) AS description
+FROM governance.parameters WHERE policy = 'jinpai-mail' ORDER BY name;
+SELECT governance.set_parameter('jinpai-mail', 'log_retention', 'P1Y');
+\echo '-- a malformed policy file is refused with file:line:column, and nothing changes:'
+\! printf 'policy:\n  name: broken\n  version: "1"\n  title: t\n  controller: c\nrules:\n  retention:\n    - id: ret.x\n      categories: [log]\n      anchor: created\n      minimum: six months\n      source: "x"\n' > /tmp/pg_governance_demo_broken.yaml
+SELECT governance.load_policy_file('/tmp/pg_governance_demo_broken.yaml');
