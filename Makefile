@@ -8,7 +8,11 @@ OBJS = \
 	src/label.o \
 	src/yaml_tree.o \
 	src/policy_schema.o \
-	src/policy_load.o
+	src/policy_load.o \
+	src/guard_cache.o \
+	src/guard.o \
+	src/guard_attach.o \
+	src/ddl.o
 
 EXTENSION = pg_governance
 DATA = pg_governance--0.1.sql

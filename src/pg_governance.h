@@ -13,6 +13,8 @@
 #include "postgres.h"
 #include "fmgr.h"
 #include "nodes/pg_list.h"
+#include "access/attnum.h"
+#include "datatype/timestamp.h"
 
 /*
  * SQLSTATE class GV (spec section 6).  GV000 is the class itself, so that
@@ -85,12 +87,114 @@ extern bool iso8601_duration_valid(const char *s);
 extern char *policy_validate(YNode *root, const char *origin, bool is_taxonomy,
 							 List *taxonomy);
 
+/* guard_cache.c: compiled rules per relation */
+typedef struct GuardRule
+{
+	char	   *rule_id;
+	char	   *source;
+	char	   *category;		/* the column's category the rule matched */
+} GuardRule;
+
+typedef struct GuardLoc
+{
+	GuardRule	rule;
+	char	   *column;			/* the tagged column that brought the rule in */
+	char	   *jurisdiction;
+	List	   *include;		/* char *: normalised region codes */
+	List	   *exclude;
+} GuardLoc;
+
+typedef struct GuardMin
+{
+	GuardRule	rule;
+	char	   *column;			/* the tagged column that brought the rule in */
+	char	   *anchor;			/* anchor event */
+	AttrNumber	anchor_attno;
+	Oid			anchor_typid;
+	char	   *anchor_column;
+	Interval   *minimum;	/* NULL: a parameter left to the law, unset */
+	char	   *param;			/* parameter name, or NULL */
+} GuardMin;
+
+typedef struct GuardColumn
+{
+	AttrNumber	attnum;
+	char	   *name;
+	Oid			typid;
+	List	   *categories;		/* char *: as tagged */
+	List	   *effective;		/* char *: with the policy's implies: */
+	char	   *anchor;
+	bool		subject;
+	bool		region;
+	GuardRule  *never_store;	/* first never_store rule, or NULL */
+} GuardColumn;
+
+typedef struct GuardRel
+{
+	Oid			relid;			/* hash key */
+	bool		valid;
+	uint32		generation;
+	MemoryContext cxt;
+	char	   *relname;		/* qualified, quoted */
+	bool		governed;		/* has tagged columns */
+	char	   *policy;			/* bound policy, or NULL (not governed) */
+	const char *bound_by;
+	char	   *fail_closed;	/* why writes are refused (GV011), or NULL */
+	int			ncols;
+	GuardColumn *cols;			/* tagged columns */
+	AttrNumber	region_attno;
+	Oid			region_typid;
+	AttrNumber	subject_attno;
+	List	   *localizations;	/* GuardLoc * */
+	List	   *minimums;		/* GuardMin * with an anchor column */
+	List	   *held_subjects;	/* char * */
+	List	   *hold_ids;		/* char * */
+	char	   *storage_region;
+	char	   *storage_region_from;
+	GuardLoc   *storage_violation;	/* the table is stored outside this rule */
+} GuardRel;
+
+extern GuardRel *guard_get(Oid relid);
+extern GuardColumn *guard_column(GuardRel *g, AttrNumber attnum);
+extern bool guard_region_allowed(const GuardLoc *loc, const char *region);
+
+/* guard.c */
+extern void guard_probe(Oid relid, const char *what);
+
+/* guard_attach.c */
+extern void guard_sync(Oid relid);
+
 /* module.c */
 extern bool governance_allow_destructive_ddl;
 extern void _PG_init(void);
 
-/* label.c */
+/* label.c: the "governance" label provider and its grammar */
+typedef enum LabelTarget
+{
+	LABEL_COLUMN,
+	LABEL_TABLE,
+	LABEL_SCHEMA,
+	LABEL_DATABASE,
+	LABEL_TABLESPACE
+} LabelTarget;
+
+typedef struct GovLabel
+{
+	List	   *categories;		/* char *, column labels */
+	bool		subject;
+	char	   *anchor;			/* anchor event, or NULL */
+	bool		region_column;
+	char	   *policy;			/* table/schema/database binding, or NULL */
+	char	   *region;			/* database/tablespace region, normalised */
+} GovLabel;
+
 struct ObjectAddress;
+extern bool label_parse(const char *label, LabelTarget target, GovLabel *out,
+						char **err);
+extern const char *label_target_name(LabelTarget target);
+extern bool governance_is_admin(void);
+extern Oid	governance_owner(void);
+extern bool is_region_column_type(Oid typid);
 extern void label_object_relabel(const struct ObjectAddress *object,
 								 const char *seclabel);
 

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 
 #include "catalog/pg_authid.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -309,4 +310,33 @@ Datum
 governance_is_iso8601_duration(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_BOOL(iso8601_duration_valid(text_to_cstring(PG_GETARG_TEXT_PP(0))));
+}
+
+PG_FUNCTION_INFO_V1(governance_invalidate_relation);
+PG_FUNCTION_INFO_V1(governance_load_library);
+PG_FUNCTION_INFO_V1(governance_is_admin_fn);
+
+/* a relation and its partitions recompile their rules (holds changed) */
+Datum
+governance_invalidate_relation(PG_FUNCTION_ARGS)
+{
+	List	   *rels = find_all_inheritors(PG_GETARG_OID(0), NoLock, NULL);
+	ListCell   *lc;
+
+	foreach(lc, rels)
+		CacheInvalidateRelcacheByRelid(lfirst_oid(lc));
+	PG_RETURN_VOID();
+}
+
+/* Calling any function of the library loads it: wrappers call this one. */
+Datum
+governance_load_library(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_VOID();
+}
+
+Datum
+governance_is_admin_fn(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(governance_is_admin());
 }

@@ -1,0 +1,356 @@
+/*-------------------------------------------------------------------------
+ *
+ * guard_attach.c
+ *	  Keeps the guard objects of a table in line with its labels, so that
+ *	  the user never creates them:
+ *
+ *	  - CHECK constraint gv_guard_<table> over the columns the table itself
+ *		tags (partitions inherit their parents' constraint, and a partition
+ *		with tags of its own gets one more);
+ *	  - internal triggers governance_guard_update / _delete (BEFORE ROW, on
+ *		plain tables and partitions) and governance_guard_truncate (BEFORE
+ *		TRUNCATE, on every governed table).  Internal triggers are not
+ *		dumped, and ALTER TABLE ... DISABLE TRIGGER on them needs superuser.
+ *
+ * guard_sync() is idempotent: it adds what is missing and removes what no
+ * tag needs any more.  It is called at ddl_command_end for every table a
+ * command touched (SECURITY LABEL, CREATE TABLE ... PARTITION OF, ATTACH,
+ * RENAME, DROP CONSTRAINT ...).  While check_function_bodies is off (a
+ * pg_dump script) it only adds: the dump brings the CHECK constraints
+ * back with the tables, before their labels.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pg_governance.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/dependency.h"
+#include "catalog/indexing.h"
+#include "catalog/objectaddress.h"
+#include "catalog/partition.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_trigger.h"
+#include "commands/seclabel.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "optimizer/optimizer.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+PG_FUNCTION_INFO_V1(governance_sync_guards);
+
+#define GUARD_CONSTRAINT_PREFIX "gv_guard_"
+
+static bool in_sync = false;
+
+/* attnums of the columns that carry a governance label of their own */
+static Bitmapset *
+own_tagged_columns(Relation rel)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	Bitmapset  *cols = NULL;
+	int			i;
+
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		ObjectAddress addr;
+
+		if (att->attisdropped)
+			continue;
+		ObjectAddressSubSet(addr, RelationRelationId, RelationGetRelid(rel), att->attnum);
+		if (GetSecurityLabel(&addr, GOVERNANCE_PROVIDER) != NULL)
+			cols = bms_add_member(cols, att->attnum);
+	}
+	return cols;
+}
+
+static char *
+guard_constraint_name(Relation rel)
+{
+	const char *relname = RelationGetRelationName(rel);
+	char	   *name = psprintf("%s%s", GUARD_CONSTRAINT_PREFIX, relname);
+	int			len = pg_mbcliplen(name, strlen(name), NAMEDATALEN - 1);
+
+	name[len] = '\0';
+	return name;
+}
+
+/* Run one DDL statement as the extension owner. */
+static void
+guard_exec(const char *sql)
+{
+	Oid			save_userid;
+	int			save_sec;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(governance_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	SPI_connect();
+	if (SPI_execute(sql, false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "could not run \"%s\"", sql);
+	SPI_finish();
+	SetUserIdAndSecContext(save_userid, save_sec);
+}
+
+static char *
+guard_check_expression(Relation rel, Bitmapset *cols)
+{
+	StringInfoData buf;
+	int			attnum = -1;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "governance._guard_row(tableoid");
+	while ((attnum = bms_next_member(cols, attnum)) >= 0)
+		appendStringInfo(&buf, ", %s",
+						 quote_identifier(NameStr(TupleDescAttr(RelationGetDescr(rel), attnum - 1)->attname)));
+	appendStringInfoChar(&buf, ')');
+	return buf.data;
+}
+
+/*
+ * Bring the CHECK constraints of one relation in line.  Only constraints
+ * defined on this relation (not inherited ones) are ours to change.
+ */
+static List *
+sync_constraint(Relation rel, bool restoring)
+{
+	List	   *commands = NIL;
+	Oid			relid = RelationGetRelid(rel);
+	Bitmapset  *want = own_tagged_columns(rel);
+	char	   *want_name = guard_constraint_name(rel);
+	bool		have = false;
+	Relation	conrel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tup;
+	List	   *drop = NIL;
+	ListCell   *lc;
+
+	conrel = table_open(ConstraintRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_constraint_conrelid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	scan = systable_beginscan(conrel, ConstraintRelidTypidNameIndexId, true, NULL, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
+		bool		isnull;
+		Datum		bin;
+		Bitmapset  *cols = NULL;
+		int			x;
+
+		if (con->contype != CONSTRAINT_CHECK ||
+			strncmp(NameStr(con->conname), GUARD_CONSTRAINT_PREFIX, strlen(GUARD_CONSTRAINT_PREFIX)) != 0 ||
+			con->coninhcount > 0)
+			continue;
+		bin = heap_getattr(tup, Anum_pg_constraint_conbin, RelationGetDescr(conrel), &isnull);
+		if (!isnull)
+			pull_varattnos(stringToNode(TextDatumGetCString(bin)), 1, &cols);
+		/* pull_varattnos offsets by FirstLowInvalidHeapAttributeNumber */
+		{
+			Bitmapset  *user = NULL;
+
+			x = -1;
+			while ((x = bms_next_member(cols, x)) >= 0)
+				if (x + FirstLowInvalidHeapAttributeNumber > 0)
+					user = bms_add_member(user, x + FirstLowInvalidHeapAttributeNumber);
+			cols = user;
+		}
+		if (!have && want != NULL && strcmp(NameStr(con->conname), want_name) == 0 &&
+			bms_equal(cols, want))
+			have = true;
+		else
+			drop = lappend(drop, pstrdup(NameStr(con->conname)));
+	}
+	systable_endscan(scan);
+	table_close(conrel, AccessShareLock);
+
+	if (!restoring)
+		foreach(lc, drop)
+			commands = lappend(commands, psprintf("ALTER TABLE %s DROP CONSTRAINT %s",
+								quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+														   RelationGetRelationName(rel)),
+								quote_identifier(lfirst(lc))));
+	if (want != NULL && !have && !(restoring && drop != NIL))
+		commands = lappend(commands,
+						   psprintf("ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s)",
+									quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+															   RelationGetRelationName(rel)),
+									quote_identifier(want_name),
+									guard_check_expression(rel, want)));
+	return commands;
+}
+
+static void
+create_guard_trigger(Oid relid, const char *name, const char *func,
+					 bool row, int16 events)
+{
+	CreateTrigStmt *stmt = makeNode(CreateTrigStmt);
+
+	stmt->replace = false;
+	stmt->isconstraint = false;
+	stmt->trigname = pstrdup(name);
+	stmt->relation = makeRangeVar(get_namespace_name(get_rel_namespace(relid)),
+								  get_rel_name(relid), -1);
+	stmt->funcname = list_make2(makeString("governance"), makeString(pstrdup(func)));
+	stmt->args = NIL;
+	stmt->row = row;
+	stmt->timing = TRIGGER_TYPE_BEFORE;
+	stmt->events = events;
+	stmt->columns = NIL;
+	stmt->whenClause = NULL;
+	stmt->transitionRels = NIL;
+	stmt->deferrable = false;
+	stmt->initdeferred = false;
+	stmt->constrrel = NULL;
+	(void) CreateTrigger(stmt, NULL, relid, InvalidOid, InvalidOid,
+						 InvalidOid, InvalidOid, InvalidOid, NULL, true, false);
+}
+
+/*
+ * Internal triggers get their OID appended to their name, so ours are
+ * found by prefix.
+ */
+static Oid
+find_guard_trigger(Oid relid, const char *name)
+{
+	Relation	trigrel = table_open(TriggerRelationId, AccessShareLock);
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tup;
+	Oid			result = InvalidOid;
+	size_t		len = strlen(name);
+
+	ScanKeyInit(&key, Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	scan = systable_beginscan(trigrel, TriggerRelidNameIndexId, true, NULL, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_trigger trig = (Form_pg_trigger) GETSTRUCT(tup);
+
+		if (trig->tgisinternal && strncmp(NameStr(trig->tgname), name, len) == 0 &&
+			(NameStr(trig->tgname)[len] == '\0' || NameStr(trig->tgname)[len] == '_'))
+		{
+			result = trig->oid;
+			break;
+		}
+	}
+	systable_endscan(scan);
+	table_close(trigrel, AccessShareLock);
+	return result;
+}
+
+static void
+sync_trigger(Oid relid, const char *name, const char *func, bool row,
+			 int16 events, bool want, bool restoring)
+{
+	Oid			trigoid = find_guard_trigger(relid, name);
+
+	if (want && !OidIsValid(trigoid))
+		create_guard_trigger(relid, name, func, row, events);
+	else if (!want && OidIsValid(trigoid) && !restoring)
+	{
+		ObjectAddress addr;
+
+		ObjectAddressSet(addr, TriggerRelationId, trigoid);
+		performDeletion(&addr, DROP_RESTRICT, PERFORM_DELETION_INTERNAL);
+	}
+}
+
+/* does the relation or an ancestor tag any column? */
+static bool
+relation_governed(Relation rel)
+{
+	List	   *rels;
+	ListCell   *lc;
+
+	if (own_tagged_columns(rel) != NULL)
+		return true;
+	if (!rel->rd_rel->relispartition)
+		return false;
+	rels = get_partition_ancestors(RelationGetRelid(rel));
+	foreach(lc, rels)
+	{
+		Relation	anc = table_open(lfirst_oid(lc), AccessShareLock);
+		bool		tagged = own_tagged_columns(anc) != NULL;
+
+		table_close(anc, AccessShareLock);
+		if (tagged)
+			return true;
+	}
+	return false;
+}
+
+static void
+sync_one(Oid relid, bool restoring)
+{
+	Relation	rel = table_open(relid, ShareRowExclusiveLock);
+	char		relkind = rel->rd_rel->relkind;
+	bool		governed;
+	List	   *commands;
+	ListCell   *lc;
+
+	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
+	{
+		table_close(rel, ShareRowExclusiveLock);
+		return;
+	}
+	governed = relation_governed(rel);
+	commands = sync_constraint(rel, restoring);
+	/* ALTER TABLE refuses a table this backend still has open: keep the lock only */
+	table_close(rel, NoLock);
+
+	foreach(lc, commands)
+		guard_exec(lfirst(lc));
+	sync_trigger(relid, "governance_guard_truncate", "_guard_truncate", false,
+				 TRIGGER_TYPE_TRUNCATE, governed, restoring);
+	sync_trigger(relid, "governance_guard_delete", "_guard_delete", true,
+				 TRIGGER_TYPE_DELETE, governed && relkind == RELKIND_RELATION, restoring);
+	sync_trigger(relid, "governance_guard_update", "_guard_update", true,
+				 TRIGGER_TYPE_UPDATE, governed && relkind == RELKIND_RELATION, restoring);
+}
+
+/*
+ * guard_sync
+ *		Bring the guard of a relation and of all its partitions in line
+ *		with their labels.
+ */
+void
+guard_sync(Oid relid)
+{
+	bool		restoring = !check_function_bodies || IsBinaryUpgrade;
+	List	   *rels;
+	ListCell   *lc;
+
+	if (in_sync || get_rel_relkind(relid) == '\0')
+		return;
+	in_sync = true;
+	PG_TRY();
+	{
+		rels = find_all_inheritors(relid, ShareRowExclusiveLock, NULL);
+		foreach(lc, rels)
+			sync_one(lfirst_oid(lc), restoring);
+		CommandCounterIncrement();
+	}
+	PG_FINALLY();
+	{
+		in_sync = false;
+	}
+	PG_END_TRY();
+}
+
+Datum
+governance_sync_guards(PG_FUNCTION_ARGS)
+{
+	guard_sync(PG_GETARG_OID(0));
+	PG_RETURN_VOID();
+}
