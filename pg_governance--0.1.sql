@@ -623,8 +623,8 @@ CREATE FUNCTION _is_admin() RETURNS boolean
 CREATE FUNCTION _invalidate_relation(regclass) RETURNS void
     AS 'MODULE_PATHNAME', 'governance_invalidate_relation' LANGUAGE C STRICT;
 REVOKE ALL ON FUNCTION _invalidate_relation(regclass) FROM PUBLIC;
-CREATE FUNCTION _sync_guards(oid) RETURNS void
-    AS 'MODULE_PATHNAME', 'governance_sync_guards' LANGUAGE C STRICT;
+CREATE FUNCTION _sync_guards(oid, command_tag text) RETURNS void
+    AS 'MODULE_PATHNAME', 'governance_sync_guards' LANGUAGE C;
 CREATE FUNCTION bound_policy(regclass) RETURNS text
     AS 'MODULE_PATHNAME', 'governance_bound_policy' LANGUAGE C STRICT STABLE;
 COMMENT ON FUNCTION bound_policy(regclass) IS 'the policy that governs a table: nearest of table, ancestors, schema, database';
@@ -811,11 +811,12 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     r record;
 BEGIN
-    FOR r IN SELECT DISTINCT c.objid FROM pg_event_trigger_ddl_commands() c
+    FOR r IN SELECT c.objid, min(c.command_tag) AS command_tag FROM pg_event_trigger_ddl_commands() c
              WHERE c.classid = 'pg_catalog.pg_class'::regclass
                AND c.object_type IN ('table', 'table column')
+             GROUP BY c.objid
     LOOP
-        PERFORM @extschema@._sync_guards(r.objid);
+        PERFORM @extschema@._sync_guards(r.objid, r.command_tag);
     END LOOP;
 END
 $fn$;

@@ -166,6 +166,14 @@ on_alter_table(AlterTableStmt *stmt)
 			column_tagged(relid, cmd->name))
 			probe_tree(relid, psprintf("drop column \"%s\" of %s", cmd->name,
 									   guard_get(relid)->relname));
+		else if (cmd->subtype == AT_AttachPartition)
+		{
+			PartitionCmd *pc = (PartitionCmd *) cmd->def;
+			Oid			partid = RangeVarGetRelid(pc->name, NoLock, true);
+
+			if (OidIsValid(partid))
+				guard_prepare_attach(relid, partid);
+		}
 		else if (cmd->subtype == AT_DetachPartition)
 		{
 			PartitionCmd *pc = (PartitionCmd *) cmd->def;

@@ -45,6 +45,7 @@
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 
 PG_FUNCTION_INFO_V1(governance_sync_guards);
@@ -87,7 +88,7 @@ guard_constraint_name(Relation rel)
 }
 
 /* Run one DDL statement as the extension owner. */
-static void
+void
 guard_exec(const char *sql)
 {
 	Oid			save_userid;
@@ -348,9 +349,99 @@ guard_sync(Oid relid)
 	PG_END_TRY();
 }
 
+/* Run DDL without letting the nested ddl_command_end undo it. */
+static void
+exec_outside_sync(List *commands)
+{
+	in_sync = true;
+	PG_TRY();
+	{
+		ListCell   *lc;
+
+		foreach(lc, commands)
+			guard_exec(lfirst(lc));
+	}
+	PG_FINALLY();
+	{
+		in_sync = false;
+	}
+	PG_END_TRY();
+}
+
+/*
+ * guard_prepare_attach
+ *		ATTACH PARTITION requires the table to carry every CHECK constraint
+ *		of its new parent: give it the parent's guard constraints first
+ *		(validated against its rows, so existing data is checked too).
+ */
+void
+guard_prepare_attach(Oid parentid, Oid childid)
+{
+	Oid			argtypes[2] = {OIDOID, OIDOID};
+	Datum		args[2] = {ObjectIdGetDatum(parentid), ObjectIdGetDatum(childid)};
+	List	   *commands = NIL;
+	char	   *child = quote_qualified_identifier(get_namespace_name(get_rel_namespace(childid)),
+												   get_rel_name(childid));
+	uint64		i;
+
+	SPI_connect();
+	if (SPI_execute_with_args("SELECT quote_ident(p.conname), pg_get_constraintdef(p.oid) "
+							  "FROM pg_constraint p WHERE p.conrelid = $1 AND p.contype = 'c' "
+							  "AND p.conname LIKE 'gv\\_guard\\_%' AND NOT EXISTS "
+							  "(SELECT 1 FROM pg_constraint c WHERE c.conrelid = $2 AND c.conname = p.conname)",
+							  2, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read guard constraints");
+	for (i = 0; i < SPI_processed; i++)
+		commands = lappend(commands,
+						   MemoryContextStrdup(TopTransactionContext,
+											   psprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", child,
+														SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1),
+														SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2))));
+	SPI_finish();
+	exec_outside_sync(commands);
+}
+
+/*
+ * After ALTER TABLE (SET TABLESPACE in particular), a governed table whose
+ * storage region now lies outside what its policy allows is refused.
+ */
+static void
+guard_check_storage(Oid relid)
+{
+	List	   *rels = find_all_inheritors(relid, NoLock, NULL);
+	ListCell   *lc;
+
+	foreach(lc, rels)
+	{
+		GuardRel   *g = guard_get(lfirst_oid(lc));
+
+		if (g->governed && g->policy && !g->fail_closed && g->storage_violation)
+		{
+			const GuardLoc *loc = g->storage_violation;
+
+			ereport(ERROR,
+					(errcode(ERRCODE_GV_LOCALIZATION),
+					 errmsg("table %s cannot be stored in region %s (its %s): outside jurisdiction \"%s\"",
+							g->relname, g->storage_region, g->storage_region_from, loc->jurisdiction),
+					 errdetail("Table %s, column %s, category %s, policy %s, rule %s: \"%s\".",
+							   g->relname, loc->column, loc->rule.category, g->policy,
+							   loc->rule.rule_id, loc->rule.source),
+					 errhint("Move the table to a tablespace whose region is inside \"%s\" (governance.set_region records a tablespace's region).",
+							 loc->jurisdiction)));
+		}
+	}
+}
+
+/* governance._sync_guards(relid, command_tag) */
 Datum
 governance_sync_guards(PG_FUNCTION_ARGS)
 {
-	guard_sync(PG_GETARG_OID(0));
+	Oid			relid = PG_GETARG_OID(0);
+
+	guard_sync(relid);
+	if (!PG_ARGISNULL(1) && check_function_bodies &&
+		strcmp(text_to_cstring(PG_GETARG_TEXT_PP(1)), "ALTER TABLE") == 0 &&
+		get_rel_relkind(relid) != '\0')
+		guard_check_storage(relid);
 	PG_RETURN_VOID();
 }

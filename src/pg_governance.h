@@ -163,6 +163,8 @@ extern void guard_probe(Oid relid, const char *what);
 
 /* guard_attach.c */
 extern void guard_sync(Oid relid);
+extern void guard_exec(const char *sql);
+extern void guard_prepare_attach(Oid parentid, Oid childid);
 
 /* module.c */
 extern bool governance_allow_destructive_ddl;
