@@ -631,15 +631,14 @@ COMMENT ON FUNCTION bound_policy(regclass) IS 'the policy that governs a table: 
 
 CREATE VIEW tagged_columns AS
     SELECT l.objoid::regclass AS relation, a.attname AS "column",
-           COALESCE((SELECT regexp_split_to_array(btrim(substr(btrim(i), 10)), '\s*,\s*')::@extschema@.category[]
-                     FROM regexp_split_to_table(l.label, ';') i WHERE btrim(i) LIKE 'category=%'),
-                    '{}') AS categories,
-           ARRAY(SELECT regexp_replace(btrim(i), '\s*=\s*', '=')
-                 FROM regexp_split_to_table(l.label, ';') i
-                 WHERE btrim(i) NOT LIKE 'category=%') AS roles,
+           COALESCE((SELECT regexp_split_to_array(substr(i, 10), '\s*,\s*')::@extschema@.category[]
+                     FROM unnest(p.items) i WHERE i LIKE 'category=%'), '{}') AS categories,
+           ARRAY(SELECT i FROM unnest(p.items) i WHERE i NOT LIKE 'category=%') AS roles,
            @extschema@.bound_policy(l.objoid::regclass) AS policy
     FROM pg_catalog.pg_seclabel l
     JOIN pg_catalog.pg_attribute a ON a.attrelid = l.objoid AND a.attnum = l.objsubid
+    CROSS JOIN LATERAL (SELECT ARRAY(SELECT regexp_replace(btrim(x), '\s*=\s*', '=')
+                                     FROM regexp_split_to_table(l.label, ';') x) AS items) p
     WHERE l.provider = 'governance' AND l.classoid = 'pg_catalog.pg_class'::regclass
       AND l.objsubid > 0;
 
