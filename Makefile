@@ -20,7 +20,7 @@ DATA = pg_governance--0.1.sql
 # governance.load_bundled_policy() looks for them.
 DATA_policies = $(wildcard policies/*.yaml)
 
-REGRESS = types policy_load labels
+REGRESS = types policy_load labels guard
 REGRESS_OPTS = --inputdir=. --load-extension=pg_governance
 
 PG_CPPFLAGS = -I$(srcdir)/src

@@ -620,6 +620,7 @@ CREATE FUNCTION _load() RETURNS void
     AS 'MODULE_PATHNAME', 'governance_load_library' LANGUAGE C STRICT;
 CREATE FUNCTION _is_admin() RETURNS boolean
     AS 'MODULE_PATHNAME', 'governance_is_admin_fn' LANGUAGE C STRICT STABLE;
+COMMENT ON FUNCTION _is_admin() IS 'is the role that issued the command (not a function definer) a governance_admin or superuser?';
 CREATE FUNCTION _invalidate_relation(regclass) RETURNS void
     AS 'MODULE_PATHNAME', 'governance_invalidate_relation' LANGUAGE C STRICT;
 REVOKE ALL ON FUNCTION _invalidate_relation(regclass) FROM PUBLIC;
@@ -826,7 +827,7 @@ DECLARE
     d record;
 BEGIN
     FOR d IN SELECT * FROM pg_event_trigger_dropped_objects() LOOP
-        IF d.object_type = 'trigger' AND d.original AND d.object_name LIKE 'governance\_guard\_%'
+        IF d.object_type = 'trigger' AND d.original AND d.object_identity LIKE 'governance\_guard\_%'
            AND NOT @extschema@._is_admin() THEN
             RAISE EXCEPTION 'cannot drop guard trigger %', d.object_identity
                 USING ERRCODE = 'insufficient_privilege',

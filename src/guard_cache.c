@@ -573,7 +573,17 @@ guard_build(GuardRel *g, Oid relid)
 
 	if (g->governed && g->policy)
 	{
-		/* on error, SPI is cleaned up by (sub)transaction abort */
+		Oid			save_userid;
+		int			save_sec;
+
+		/*
+		 * The catalog is read as the extension owner: whoever writes a
+		 * governed table gets its rules enforced, whether or not they may
+		 * read the policy tables.  On error, SPI and the user id are reset
+		 * by (sub)transaction abort.
+		 */
+		GetUserIdAndSecContext(&save_userid, &save_sec);
+		SetUserIdAndSecContext(governance_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
 		SPI_connect();
 		MemoryContextSwitchTo(g->cxt);
 		if (g->fail_closed == NULL)
@@ -584,6 +594,7 @@ guard_build(GuardRel *g, Oid relid)
 			compile_holds(g, relid, ancestors);
 		}
 		SPI_finish();
+		SetUserIdAndSecContext(save_userid, save_sec);
 		MemoryContextSwitchTo(g->cxt);
 
 		/* a table without a region column is judged by where it is stored */

@@ -253,12 +253,26 @@ label_error(const char *label, const char *object, const char *problem)
 			 errhint("Column labels: category=<cat>[,<cat>...]; subject; anchor=<event>; region. Table and schema labels: policy=<name>. Database labels: policy=<name>; region=<code>. Tablespace labels: region=<code>.")));
 }
 
-bool
-governance_is_admin(void)
+static bool
+role_is_admin(Oid role)
 {
 	Oid			admin = get_role_oid("governance_admin", true);
 
-	return superuser() || (OidIsValid(admin) && has_privs_of_role(GetUserId(), admin));
+	return superuser_arg(role) || (OidIsValid(admin) && has_privs_of_role(role, admin));
+}
+
+/* the current user (the definer inside a wrapper function) */
+bool
+governance_is_admin(void)
+{
+	return role_is_admin(GetUserId());
+}
+
+/* the role that issued the command, even inside SECURITY DEFINER code */
+bool
+governance_caller_is_admin(void)
+{
+	return role_is_admin(GetOuterUserId());
 }
 
 /* does the registry know this category? (taxonomy or a policy's own) */

@@ -195,6 +195,7 @@ extern bool label_parse(const char *label, LabelTarget target, GovLabel *out,
 						char **err);
 extern const char *label_target_name(LabelTarget target);
 extern bool governance_is_admin(void);
+extern bool governance_caller_is_admin(void);
 extern Oid	governance_owner(void);
 extern bool is_region_column_type(Oid typid);
 extern void label_object_relabel(const struct ObjectAddress *object,

@@ -338,5 +338,5 @@ governance_load_library(PG_FUNCTION_ARGS)
 Datum
 governance_is_admin_fn(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(governance_is_admin());
+	PG_RETURN_BOOL(governance_caller_is_admin());
 }
