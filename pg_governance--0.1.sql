@@ -395,7 +395,7 @@ BEGIN
     FROM jsonb_array_elements(COALESCE(doc -> 'categories', '[]')) c;
 
     INSERT INTO @extschema@.policy_category AS pc (policy, category, sensitive, defined, source)
-    SELECT name, s::@extschema@.category, true, false, doc -> 'sensitive' ->> 'source'
+    SELECT DISTINCT name, s::@extschema@.category, true, false, doc -> 'sensitive' ->> 'source'
     FROM jsonb_array_elements_text(COALESCE(doc -> 'sensitive' -> 'categories', '[]')) s
     ON CONFLICT (policy, category) DO UPDATE SET sensitive = true;
 

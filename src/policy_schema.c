@@ -569,16 +569,23 @@ walk_value(SchemaCtx *ctx, YNode *node, const FieldSpec *f, FieldType type)
 			break;
 		case FT_DATE:
 			{
+				static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 				int			y,
 							m,
 							d;
 				char		extra;
+				bool		leap;
 
 				expect_scalar(ctx, node, "a date");
 				if (sscanf(node->value, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3 ||
-					node->len != 10 || m < 1 || m > 12 || d < 1 || d > 31)
-					schema_error(ctx, node, "Write dates as YYYY-MM-DD.",
+					node->len != 10 || y < 1900 || y > 2999 || m < 1 || m > 12 ||
+					d < 1 || d > mdays[m - 1])
+					schema_error(ctx, node, "Write dates as YYYY-MM-DD, a real calendar date.",
 								 "invalid date \"%s\"", node->value);
+				leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+				if (m == 2 && d == 29 && !leap)
+					schema_error(ctx, node, "Write dates as YYYY-MM-DD, a real calendar date.",
+								 "invalid date \"%s\": %d is not a leap year", node->value, y);
 				escape_json(&ctx->out, node->value);
 				break;
 			}
@@ -599,7 +606,8 @@ walk_value(SchemaCtx *ctx, YNode *node, const FieldSpec *f, FieldType type)
 				for (p = node->value; *p; p++)
 					if (*p < '0' || *p > '9' || p - node->value > 5)
 						schema_error(ctx, node, NULL, "expected a whole number but found \"%s\"", node->value);
-				appendStringInfoString(&ctx->out, node->value);
+				/* normalised, so that "014" is written as JSON 14 */
+				appendStringInfo(&ctx->out, "%d", atoi(node->value));
 				break;
 			}
 		case FT_NULLABLE_DURATION:

@@ -3,7 +3,8 @@
 # and ends with one line "N passed, N failed".  Exit status 0 only if all pass.
 #
 #   1. pg_regress suites (sql/, expected/) on a cluster with
-#      shared_preload_libraries = 'pg_governance';
+#      shared_preload_libraries = 'pg_governance', then sql/nopreload.sql on
+#      a cluster without it;
 #   2. every executable test/t/*.sh (standalone checks such as the policy
 #      parser fuzzer); each one is one test, judged by its exit status.
 set -u
@@ -18,21 +19,35 @@ failed=0
 log=$(mktemp -d)
 
 # --- pg_regress -------------------------------------------------------------
-rm -rf results regression.diffs regression.out
-pg_virtualenv -o "shared_preload_libraries=pg_governance" \
-    make -s PG_CONFIG="$PG_CONFIG" installcheck >"$log/regress.log" 2>&1
-regress_rc=$?
-grep -E '^(test |     )?\s*\S+\s+\.\.\. |tests (passed|failed)' "$log/regress.log"
-[ "$regress_rc" -ne 0 ] && grep -vE '^(ALTER|CREATE|DROP|SET)' "$log/regress.log" | tail -40
-ok=$(grep -cE '\.\.\. ok' "$log/regress.log")
-bad=$(grep -cE '\.\.\. FAILED|\.\.\. failed' "$log/regress.log")
-passed=$((passed + ok))
-failed=$((failed + bad))
-if [ "$regress_rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
-    echo "pg_regress exited $regress_rc without a failed test: counting it as a failure"
-    failed=$((failed + 1))
-fi
-[ -f regression.diffs ] && head -200 regression.diffs
+# run_regress LABEL PG_VIRTUALENV_OPTIONS... -- MAKE_ARGS...
+run_regress() {
+    local label=$1; shift
+    local venv_opts=()
+    while [ "$1" != "--" ]; do venv_opts+=("$1"); shift; done
+    shift
+    rm -rf results regression.diffs regression.out
+    pg_virtualenv "${venv_opts[@]}" \
+        make -s PG_CONFIG="$PG_CONFIG" installcheck "$@" >"$log/regress.log" 2>&1
+    local rc=$?
+    echo "== pg_regress ($label)"
+    grep -E '^(test |     )?\s*\S+\s+\.\.\. |tests (passed|failed)' "$log/regress.log"
+    local ok bad
+    ok=$(grep -cE '\.\.\. ok' "$log/regress.log")
+    bad=$(grep -cE '\.\.\. FAILED|\.\.\. failed' "$log/regress.log")
+    passed=$((passed + ok))
+    failed=$((failed + bad))
+    if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
+        echo "pg_regress ($label) exited $rc without a failed test: counting it as a failure"
+        grep -vE '^(ALTER|CREATE|DROP|SET)' "$log/regress.log" | tail -40
+        failed=$((failed + 1))
+    fi
+    [ -f regression.diffs ] && head -200 regression.diffs
+}
+
+# with shared_preload_libraries (the recommended setting)
+run_regress "preloaded" -o "shared_preload_libraries=pg_governance" --
+# without it: raw labels and every function must still work
+run_regress "not preloaded" -- REGRESS=nopreload
 
 # --- standalone tests -------------------------------------------------------
 for t in test/t/*.sh; do
