@@ -503,7 +503,9 @@ label_object_relabel(const ObjectAddress *object, const char *seclabel)
 		(old_label != NULL && seclabel != NULL && strcmp(old_label, seclabel) == 0))
 		return;
 
-	record_label_history(object, identity, old_label, seclabel);
+	/* a restore (pg_dump script) brings the history rows along */
+	if (check_function_bodies && !IsBinaryUpgrade)
+		record_label_history(object, identity, old_label, seclabel);
 
 	if (target == LABEL_COLUMN || target == LABEL_TABLE)
 		invalidate_relation_tree(object->objectId);
