@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# test/t/dump_restore.sh — the policy catalog survives pg_dump / restore exactly once.
+#
+# On one throw-away cluster (pg_virtualenv, shared_preload_libraries = pg_governance):
+#   1. database src: CREATE EXTENSION, the five bundled policies, one of them reloaded
+#      with changed text (so policy_history has a row), one parameter set;
+#   2. fingerprints of every catalog table (row count, distinct rows, md5 of the ordered
+#      rows) and of the sequence policy_history_history_id_seq;
+#   3. pg_dump -Fc | pg_restore into dst, and pg_dump -Fp | psql ON_ERROR_STOP into dst2,
+#      both without a single error line;
+#   4. dst and dst2 have the same fingerprints as src (taxonomy: its 54 rows, once), and a
+#      policy reloaded after the restore gets a history_id above every restored one.
+# Prints "dump_restore: ok" and exits 0 on success; otherwise says what failed, exits 1.
+set -u
+
+# Re-exec inside a throw-away cluster.  A marker of our own (not PGHOST) decides, so the
+# test never creates its databases on a server that happens to be in the environment.
+if [ -z "${PG_GOVERNANCE_DUMP_RESTORE_VENV:-}" ]; then
+    export PG_GOVERNANCE_DUMP_RESTORE_VENV=1
+    self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
+    exec pg_virtualenv -o "shared_preload_libraries=pg_governance" bash "$self" "$@"
+fi
+
+export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
+BIN=/usr/lib/postgresql/15/bin
+[ -x "$BIN/pg_dump" ] || BIN=$(dirname "$(command -v pg_dump)")
+
+work=$(mktemp -d)
+chmod 755 "$work"
+trap 'rm -rf "$work"' EXIT
+failures=0
+
+fail() {
+    echo "FAIL: $*"
+    failures=$((failures + 1))
+}
+
+# messages go to stderr: q often runs inside $(...) or with stdout sent to /dev/null
+die() {
+    echo "FAIL: $*" >&2
+    echo "dump_restore: FAILED" >&2
+    touch "$work/died"
+    exit 1
+}
+
+# q DB SQL — run SQL, print unaligned tuples; on any error say so and stop (when q runs
+# in a subshell, the file "died" makes the main script stop at its next q or at the end)
+q() {
+    local db=$1 sql=$2 out
+    [ -e "$work/died" ] && exit 1
+    if ! out=$(psql -X -At -q -v ON_ERROR_STOP=1 -d "$db" -c "$sql" 2>"$work/psql.err"); then
+        sed 's/^/    /' "$work/psql.err" >&2
+        die "in database $db: $sql"
+    fi
+    printf '%s\n' "$out"
+}
+
+# --- 1. source database ------------------------------------------------------
+[ "$(q postgres 'SHOW shared_preload_libraries')" = "pg_governance" ] ||
+    die "cluster is not running with shared_preload_libraries = pg_governance"
+for db in src dst dst2; do
+    dropdb --if-exists "$db" >/dev/null 2>&1
+done
+createdb src || die "createdb src"
+q src "CREATE EXTENSION pg_governance" >/dev/null
+
+npol=$(q src "SELECT count(governance.load_bundled_policy(n)) FROM governance.bundled_policies() n")
+[ "$npol" = 5 ] || fail "expected 5 bundled policies, loaded $npol"
+q src "SELECT 1 FROM governance.policy WHERE name = 'jinpai-mail'" | grep -qx 1 ||
+    die "bundled policy jinpai-mail is not loaded"
+
+# reload jinpai-mail with changed text: the old version goes to policy_history
+q src "SELECT governance.load_policy(yaml || E'\n# changed\n')
+       FROM governance.policy WHERE name = 'jinpai-mail'" >/dev/null
+nhist=$(q src "SELECT count(*) FROM governance.policy_history")
+[ "$nhist" = 1 ] || fail "src: expected 1 policy_history row after the reload, found $nhist"
+
+# a DBA parameter setting: jinpai-mail / log_retention if declared, else the first one
+param=$(q src "SELECT policy || '|' || name FROM governance.parameters
+               ORDER BY (policy, name) = ('jinpai-mail', 'log_retention') DESC, policy, name
+               LIMIT 1")
+[ -n "$param" ] || die "no policy declares a parameter"
+ppol=${param%%|*}
+pname=${param#*|}
+q src "SELECT governance.set_parameter('$ppol', '$pname', 'P1Y')" >/dev/null
+[ "$(q src "SELECT value FROM governance.parameters WHERE policy = '$ppol' AND name = '$pname'")" = P1Y ] ||
+    fail "src: parameter $ppol/$pname is not P1Y after set_parameter"
+
+# a governed, partitioned table with rows under retention and a legal hold
+q src "CREATE TABLE pay (id int, who text, cvv text, region text, created timestamptz) PARTITION BY RANGE (id);
+       CREATE TABLE pay_1 PARTITION OF pay FOR VALUES FROM (0) TO (100);
+       CREATE TABLE plain_log (id int, line text, created timestamptz);
+       SELECT governance.bind('pay', '21vianet-online-2020');
+       SELECT governance.tag('pay', 'cvv', 'category=payment.security_code');
+       SELECT governance.tag('pay', 'who', 'subject;category=personal.name');
+       SELECT governance.tag('pay', 'region', 'region');
+       SELECT governance.bind('plain_log', 'jinpai-mail');
+       SELECT governance.tag('plain_log', 'line', 'category=log.service');
+       SELECT governance.tag('plain_log', 'created', 'anchor=created');
+       INSERT INTO pay VALUES (1, 'alice', NULL, 'CN-SH', now());
+       INSERT INTO plain_log VALUES (1, 'login', now());
+       SELECT governance.place_hold('pay', 'alice', 'case 1');" >/dev/null ||
+    die "src: could not set up governed tables"
+
+GUARD_SQL="SELECT c.relname, count(DISTINCT con.oid), count(DISTINCT t.oid)
+FROM pg_class c
+LEFT JOIN pg_constraint con ON con.conrelid = c.oid AND con.conname LIKE 'gv\\_guard\\_%'
+LEFT JOIN pg_trigger t ON t.tgrelid = c.oid AND t.tgname LIKE 'governance\\_guard\\_%'
+WHERE c.relname IN ('pay', 'pay_1', 'plain_log') GROUP BY c.relname ORDER BY 1"
+q src "$GUARD_SQL" >"$work/src.guard"
+
+# --- 2. fingerprints ---------------------------------------------------------
+# one line per table: name, rows, distinct rows, md5 of the rows in order
+FP_SQL=$(cat <<'EOF'
+WITH t(tab, r) AS (
+    SELECT 'taxonomy', x::text FROM governance.taxonomy x
+    UNION ALL SELECT 'policy', row(x.name, x.sha256, x.yaml)::text FROM governance.policy x
+    UNION ALL SELECT 'policy_full', row(x.name, x.version, x.effective_date, x.title, x.controller,
+                     x.language, x.seed, x.home_jurisdiction, x.origin, x.document, x.loaded_at,
+                     x.loaded_by)::text FROM governance.policy x
+    UNION ALL SELECT 'policy_history', row(x.history_id, x.name, x.sha256)::text FROM governance.policy_history x
+    UNION ALL SELECT 'policy_history_full', x::text FROM governance.policy_history x
+    UNION ALL SELECT 'rule', x::text FROM governance.rule x
+    UNION ALL SELECT 'policy_category', x::text FROM governance.policy_category x
+    UNION ALL SELECT 'jurisdiction', x::text FROM governance.jurisdiction x
+    UNION ALL SELECT 'parameter_def', x::text FROM governance.parameter_def x
+    UNION ALL SELECT 'parameter_setting', row(x.policy, x.name, x.value)::text FROM governance.parameter_setting x
+    UNION ALL SELECT 'recipient', x::text FROM governance.recipient x
+    UNION ALL SELECT 'unenforceable', x::text FROM governance.unenforceable x
+    UNION ALL SELECT 'label_history', row(x.change_id, x.changed_by, x.object, x.old_label, x.new_label)::text FROM governance.label_history x
+    UNION ALL SELECT 'hold', row(x.hold_id, x.relation::text, x.subject, x.reason)::text FROM governance.hold x
+    UNION ALL SELECT 'seclabel', row(l.objoid::regclass::text, l.objsubid, l.label)::text FROM pg_seclabel l WHERE l.provider = 'governance'
+)
+SELECT tab, count(*), count(DISTINCT r), md5(string_agg(r, E'\n' ORDER BY r COLLATE "C"))
+FROM t GROUP BY tab
+UNION ALL
+SELECT 'seq policy_history_history_id_seq', last_value, is_called::int, ''
+FROM governance.policy_history_history_id_seq
+ORDER BY 1
+EOF
+)
+fingerprint() { q "$1" "$FP_SQL"; }
+
+fingerprint src >"$work/src.fp"
+dups=$(awk -F'|' '$1 !~ /^seq / && $2 != $3 { printf "%s ", $1 }' "$work/src.fp")
+[ -z "$dups" ] || fail "src: tables with duplicate rows: $dups"
+grep -q '^taxonomy|54|54|' "$work/src.fp" || fail "src: taxonomy should have 54 rows: $(grep '^taxonomy|' "$work/src.fp")"
+for tab in policy policy_history rule policy_category jurisdiction parameter_def parameter_setting recipient; do
+    grep -q "^$tab|" "$work/src.fp" || fail "src: table $tab is empty, the test would prove nothing"
+done
+
+# --- 3. dump and restore -----------------------------------------------------
+"$BIN/pg_dump" -Fc -f "$work/src.dump" src 2>"$work/dump.err" || { cat "$work/dump.err"; die "pg_dump -Fc src"; }
+[ -s "$work/dump.err" ] && { cat "$work/dump.err"; fail "pg_dump -Fc wrote to stderr"; }
+"$BIN/pg_dump" -Fp -f "$work/src.sql" src 2>"$work/dumpp.err" || { cat "$work/dumpp.err"; die "pg_dump -Fp src"; }
+[ -s "$work/dumpp.err" ] && { cat "$work/dumpp.err"; fail "pg_dump -Fp wrote to stderr"; }
+
+createdb dst || die "createdb dst"
+"$BIN/pg_restore" -d dst "$work/src.dump" 2>"$work/restore.err"
+rc=$?
+if [ "$rc" -ne 0 ] || grep -qiE 'error|warning' "$work/restore.err"; then
+    sed 's/^/    /' "$work/restore.err" | head -40
+    fail "pg_restore -d dst exited $rc with errors (above)"
+fi
+
+createdb dst2 || die "createdb dst2"
+psql -X -q -v ON_ERROR_STOP=1 -d dst2 -f "$work/src.sql" >/dev/null 2>"$work/psql_restore.err"
+rc=$?
+if [ "$rc" -ne 0 ] || grep -qiE 'error|warning' "$work/psql_restore.err"; then
+    sed 's/^/    /' "$work/psql_restore.err" | head -40
+    fail "psql -v ON_ERROR_STOP=1 -f plain dump into dst2 exited $rc with errors (above)"
+fi
+
+# --- 4. compare --------------------------------------------------------------
+for db in dst dst2; do
+    fingerprint "$db" >"$work/$db.fp"
+    if ! diff -u "$work/src.fp" "$work/$db.fp" >"$work/$db.diff"; then
+        # name the tables that differ, then show the lines
+        awk -F'|' 'FNR == NR { a[$1] = $0; next }
+                   { b[$1] = $0 }
+                   END { for (k in a) if (a[k] != b[k]) print k ": src " a[k] "  /  " b[k];
+                         for (k in b) if (!(k in a)) print k ": only after restore " b[k] }' \
+            "$work/src.fp" "$work/$db.fp" | sort | while read -r l; do echo "    $db $l"; done
+        fail "$db: catalog differs from src (table|rows|distinct rows|md5; seq|last_value|is_called)"
+    fi
+    ntax=$(q "$db" "SELECT count(*) || '/' || count(DISTINCT category) FROM governance.taxonomy")
+    [ "$ntax" = "54/54" ] || fail "$db: taxonomy has $ntax rows/distinct categories, expected 54/54"
+    [ "$(q "$db" "SELECT extversion FROM pg_extension WHERE extname = 'pg_governance'")" = 0.1 ] ||
+        fail "$db: extension pg_governance is not installed after the restore"
+    [ "$(q "$db" "SELECT value FROM governance.parameters WHERE policy = '$ppol' AND name = '$pname'")" = P1Y ] ||
+        fail "$db: parameter $ppol/$pname is not P1Y after the restore"
+
+    # the guard came back once, and enforces
+    q "$db" "$GUARD_SQL" >"$work/$db.guard"
+    diff -u "$work/src.guard" "$work/$db.guard" >/dev/null ||
+        fail "$db: guard objects differ after restore: $(tr '\n' ' ' <"$work/$db.guard") vs $(tr '\n' ' ' <"$work/src.guard")"
+    out=$(psql -X -At -d "$db" -c "INSERT INTO pay VALUES (2, 'bob', '123', 'CN', now())" 2>&1)
+    case "$out" in *"must never be stored"*) ;; *) fail "$db: never-store not enforced after restore: $out" ;; esac
+    out=$(psql -X -At -d "$db" -c "DELETE FROM pay WHERE who = 'alice'" 2>&1)
+    case "$out" in *"legal hold"*) ;; *) fail "$db: legal hold not enforced after restore: $out" ;; esac
+    out=$(psql -X -At -d "$db" -c "DELETE FROM plain_log" 2>&1)
+    case "$out" in *"minimum retention"*) ;; *) fail "$db: retention not enforced after restore: $out" ;; esac
+
+    # the sequence continues: a reload after the restore gets a fresh, larger history_id
+    maxid=$(q "$db" "SELECT max(history_id) FROM governance.policy_history")
+    q "$db" "SELECT governance.load_policy(yaml || E'# changed after restore\n')
+             FROM governance.policy WHERE name = 'jinpai-mail'" >/dev/null
+    newid=$(q "$db" "SELECT max(history_id) FROM governance.policy_history")
+    nnew=$(q "$db" "SELECT count(*) FROM governance.policy_history WHERE history_id > ${maxid:-0}")
+    if [ "$nnew" != 1 ] || [ -z "$newid" ] || [ "$newid" -le "${maxid:-0}" ]; then
+        fail "$db: reload after restore: history ids before max=$maxid, after max=$newid, new rows=$nnew (want exactly 1 new, larger id)"
+    fi
+    dup=$(q "$db" "SELECT count(*) - count(DISTINCT history_id) FROM governance.policy_history")
+    [ "$dup" = 0 ] || fail "$db: policy_history has $dup duplicate history_id values"
+done
+
+[ -e "$work/died" ] && exit 1
+if [ "$failures" -ne 0 ]; then
+    echo "dump_restore: FAILED ($failures checks)"
+    exit 1
+fi
+echo "dump_restore: ok"
