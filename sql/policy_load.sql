@@ -172,6 +172,10 @@ SELECT governance.load_policy(replace(yaml, 'age_of_consent: 14', 'age_of_consen
 SELECT governance.load_policy(replace(yaml, 'never_store: true', 'never_store: yes')) FROM doc WHERE name = 'mini';
 SELECT governance.load_policy(replace(yaml, '  controller: Example Co.', '')) FROM doc WHERE name = 'mini';
 SELECT governance.load_policy(replace(yaml, 'effective_date: 2024-01-01', 'effective_date: 2024-13-01')) FROM doc WHERE name = 'mini';
+SELECT governance.load_policy(replace(yaml, 'effective_date: 2024-01-01', 'effective_date: 2024-04-31')) FROM doc WHERE name = 'mini';
+SELECT governance.load_policy(replace(yaml, 'effective_date: 2024-01-01', 'effective_date: 2023-02-29')) FROM doc WHERE name = 'mini';
+SELECT governance.load_policy(replace(yaml, 'effective_date: 2024-01-01', 'effective_date: "2024- 1- 1"')) FROM doc WHERE name = 'mini';
+SELECT governance.load_policy(replace(yaml, 'retention:', repeat('x', 300) || ':')) FROM doc WHERE name = 'mini';
 -- bad durations
 SELECT governance.load_policy(replace(yaml, 'minimum: P6M', 'minimum: 6 months')) FROM doc WHERE name = 'mini';
 SELECT governance.load_policy(replace(yaml, 'deadline: PT72H', 'deadline: P72H')) FROM doc WHERE name = 'mini';

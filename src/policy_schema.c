@@ -387,6 +387,9 @@ nearest_hint(const char *s, const char *const *vocab, List *list)
 	ListCell   *lc;
 	int			i;
 
+	/* varstr_levenshtein refuses strings over 255 bytes; such typos get no hint */
+	if (slen > 255)
+		return NULL;
 	for (i = 0; vocab && vocab[i]; i++)
 	{
 		int			d = varstr_levenshtein(s, slen, vocab[i], strlen(vocab[i]), 1, 1, 1, false);
@@ -397,7 +400,11 @@ nearest_hint(const char *s, const char *const *vocab, List *list)
 	foreach(lc, list)
 	{
 		const char *c = lfirst(lc);
-		int			d = varstr_levenshtein(s, slen, c, strlen(c), 1, 1, 1, false);
+		int			d;
+
+		if (strlen(c) > 255)
+			continue;
+		d = varstr_levenshtein(s, slen, c, strlen(c), 1, 1, 1, false);
 
 		if (d < best_d)
 			best_d = d, best = c;
@@ -575,10 +582,15 @@ walk_value(SchemaCtx *ctx, YNode *node, const FieldSpec *f, FieldType type)
 							d;
 				char		extra;
 				bool		leap;
+				const char *v;
 
 				expect_scalar(ctx, node, "a date");
-				if (sscanf(node->value, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3 ||
-					node->len != 10 || y < 1900 || y > 2999 || m < 1 || m > 12 ||
+				v = node->value;
+				/* strictly DDDD-DD-DD: sscanf alone would accept spaces and signs */
+				if (node->len != 10 || v[4] != '-' || v[7] != '-' ||
+					strspn(v, "0123456789") != 4 || strspn(v + 5, "0123456789") != 2 ||
+					strspn(v + 8, "0123456789") != 2 ||
+					sscanf(v, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3 || y < 1900 || y > 2999 || m < 1 || m > 12 ||
 					d < 1 || d > mdays[m - 1])
 					schema_error(ctx, node, "Write dates as YYYY-MM-DD, a real calendar date.",
 								 "invalid date \"%s\"", node->value);
