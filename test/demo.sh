@@ -7,5 +7,5 @@ cd "$(dirname "$0")/.."
 . test/lib/common.sh
 ensure_packages
 build_install
-exec pg_virtualenv -o "shared_preload_libraries=pg_governance" \
+exec pg_virtualenv -t -o "shared_preload_libraries=pg_governance" \
     psql -X -v ON_ERROR_STOP=0 -f test/demo.sql postgres

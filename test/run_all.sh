@@ -26,7 +26,9 @@ run_regress() {
     while [ "$1" != "--" ]; do venv_opts+=("$1"); shift; done
     shift
     rm -rf results regression.diffs regression.out
-    pg_virtualenv "${venv_opts[@]}" \
+    # -t: the cluster lives in a temporary directory even as root, so a stale
+    # /etc/postgresql/15/regress (left by an interrupted run) cannot stop us.
+    pg_virtualenv -t "${venv_opts[@]}" \
         make -s PG_CONFIG="$PG_CONFIG" installcheck "$@" >"$log/regress.log" 2>&1
     local rc=$?
     echo "== pg_regress ($label)"

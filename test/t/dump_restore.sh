@@ -18,7 +18,7 @@ set -u
 if [ -z "${PG_GOVERNANCE_DUMP_RESTORE_VENV:-}" ]; then
     export PG_GOVERNANCE_DUMP_RESTORE_VENV=1
     self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
-    exec pg_virtualenv -o "shared_preload_libraries=pg_governance" bash "$self" "$@"
+    exec pg_virtualenv -t -o "shared_preload_libraries=pg_governance" bash "$self" "$@"
 fi
 
 export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
