@@ -46,6 +46,21 @@ INSERT INTO contacts VALUES (1, '13800000000', 'cn-gd');
 INSERT INTO contacts VALUES (2, '13800000000', 'hk');
 INSERT INTO contacts VALUES (3, '13800000000', 'XX');
 INSERT INTO contacts VALUES (4, '13800000000', NULL);
+-- a value already found inside the jurisdiction is remembered for the rest of
+-- the statement: a bad value late in a long statement is still refused, past
+-- more distinct values than the memo holds, padded or not
+INSERT INTO contacts SELECT g, NULL, r
+  FROM unnest(ARRAY['CN','CN-SH','cn-sh','CN-BJ','CN-GD','CN-ZJ','CN-JS','CN-SC','CN-HB','CN-HN','CN','CN-SH','CN-TW']) WITH ORDINALITY AS u(r, g);
+INSERT INTO contacts SELECT g, NULL, CASE WHEN g = 500 THEN 'MO' ELSE 'CN' END FROM generate_series(100, 600) g;
+INSERT INTO contacts VALUES (5, NULL, 'CN-SHAN');
+CREATE TABLE padded (id int, r char(6), phone text);
+SELECT governance.bind('padded', 'ctyun-huiju-2024');
+SELECT governance.tag('padded', 'r', 'region');
+SELECT governance.tag('padded', 'phone', 'category=personal.contact.phone');
+INSERT INTO padded VALUES (1, 'CN'), (2, 'cn-sh'), (3, 'CN');
+INSERT INTO padded VALUES (4, 'CN'), (5, 'HK    ');
+SELECT id, r, length(r) FROM padded ORDER BY id;
+DROP TABLE padded;
 -- without a region column: the tablespace's region, else the database's
 CREATE TABLE profiles (id int, email text);
 SELECT governance.bind('profiles', 'ctyun-huiju-2024');
