@@ -22,6 +22,9 @@ DATA_policies = $(wildcard policies/*.yaml)
 
 REGRESS = types policy_load labels guard
 REGRESS_OPTS = --inputdir=. --load-extension=pg_governance
+# isolation tests (specs/*.spec): concurrent sessions
+ISOLATION = guard_concurrency
+ISOLATION_OPTS = --load-extension=pg_governance
 
 PG_CPPFLAGS = -I$(srcdir)/src
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Werror

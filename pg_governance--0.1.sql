@@ -755,6 +755,10 @@ BEGIN
             USING ERRCODE = 'GV005', DETAIL = 'No hold was placed.',
                   HINT = 'Say whose rows are held and why (case number, authority).';
     END IF;
+    -- SHARE conflicts with the ROW EXCLUSIVE lock of DELETE, UPDATE and
+    -- TRUNCATE: deletes in flight finish first, later ones wait for this
+    -- transaction and then see the hold (other holds do not wait).
+    EXECUTE format('LOCK TABLE %s IN SHARE MODE', rel);
     INSERT INTO @extschema@.hold (relation, subject, reason) VALUES (rel, subject, reason)
         RETURNING hold_id INTO id;
     PERFORM @extschema@._invalidate_relation(rel);

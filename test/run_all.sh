@@ -25,7 +25,7 @@ run_regress() {
     local venv_opts=()
     while [ "$1" != "--" ]; do venv_opts+=("$1"); shift; done
     shift
-    rm -rf results regression.diffs regression.out
+    rm -rf results regression.diffs regression.out output_iso
     # -t: the cluster lives in a temporary directory even as root, so a stale
     # /etc/postgresql/15/regress (left by an interrupted run) cannot stop us.
     pg_virtualenv -t "${venv_opts[@]}" \
@@ -44,12 +44,13 @@ run_regress() {
         failed=$((failed + 1))
     fi
     [ -f regression.diffs ] && head -200 regression.diffs
+    [ -f output_iso/regression.diffs ] && head -200 output_iso/regression.diffs
 }
 
 # with shared_preload_libraries (the recommended setting)
 run_regress "preloaded" -o "shared_preload_libraries=pg_governance" --
 # without it: raw labels and every function must still work
-run_regress "not preloaded" -- REGRESS=nopreload
+run_regress "not preloaded" -- REGRESS=nopreload ISOLATION=
 
 # --- standalone tests -------------------------------------------------------
 for t in test/t/*.sh; do

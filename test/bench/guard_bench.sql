@@ -57,6 +57,8 @@ BEGIN
         END LOOP;
     END LOOP;
 END $$;
+SELECT :rounds > 0 AS run_rounds \gset
+\if :run_rounds
 CALL bench(1);       -- warm-up, discarded
 TRUNCATE timings;
 CALL bench(:rounds);
@@ -79,4 +81,5 @@ SELECT format('copy governed/plain %s (goal <= 1.10), noop/plain %s (a BEFORE RO
 FROM m g, m p, m n
 WHERE g.workload = 'copy' AND p.workload = g.workload AND n.workload = g.workload
   AND g.tbl = 'governed' AND p.tbl = 'plain' AND n.tbl = 'noop';
+\endif
 TRUNCATE plain, noop, governed;
