@@ -797,6 +797,11 @@ GRANT EXECUTE ON FUNCTION tag(regclass, name, text), untag(regclass, name), bind
 CREATE FUNCTION _guard_row(oid, VARIADIC "any") RETURNS boolean
     AS 'MODULE_PATHNAME', 'governance_guard_row' LANGUAGE C STABLE;
 COMMENT ON FUNCTION _guard_row(oid, "any") IS 'CHECK constraint of governed tables: never-store and localization';
+-- a governed table whose tagged columns are all anchors or subjects: only the
+-- storage region (tablespace, database) is checked
+CREATE FUNCTION _guard_row(oid) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'governance_guard_row' LANGUAGE C STABLE;
+COMMENT ON FUNCTION _guard_row(oid) IS 'CHECK constraint of governed tables without row-checked columns: storage region';
 CREATE FUNCTION _guard_delete() RETURNS trigger
     AS 'MODULE_PATHNAME', 'governance_guard_delete' LANGUAGE C;
 CREATE FUNCTION _guard_update() RETURNS trigger

@@ -89,6 +89,18 @@ SELECT governance.bind('mail_log', 'jinpai-mail');
 SELECT governance.tag('mail_log', 'line', 'category=log.service');
 SELECT governance.tag('mail_log', 'account', 'subject');
 SELECT governance.tag('mail_log', 'created', 'anchor=created');
+-- the CHECK reads only category and region columns; anchors and subjects
+-- matter to the DELETE and UPDATE triggers alone
+SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'mail_log'::regclass AND contype = 'c';
+CREATE TABLE subjects_only (who text, since date);
+SELECT governance.bind('subjects_only', 'jinpai-mail');
+SELECT governance.tag('subjects_only', 'who', 'subject');
+SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'subjects_only'::regclass AND contype = 'c';
+INSERT INTO subjects_only VALUES ('alice', NULL);
+SELECT governance.tag('subjects_only', 'since', 'anchor=created');
+SELECT governance.tag('subjects_only', 'who', 'subject;category=personal.name');
+SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'subjects_only'::regclass AND contype = 'c';
+DROP TABLE subjects_only;
 -- anchors are fixed dates so that the output does not depend on today
 INSERT INTO mail_log VALUES (1, 'alice', 'login', '2099-01-01 00:00+00'),
                             (2, 'bob', 'login', '2001-01-01 00:00+00'),

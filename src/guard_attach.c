@@ -54,9 +54,15 @@ PG_FUNCTION_INFO_V1(governance_sync_guards);
 
 static bool in_sync = false;
 
-/* attnums of the columns that carry a governance label of their own */
+/*
+ * attnums of the columns that carry a governance label of their own; with
+ * row_checked, only those the CHECK reads (a category, which may be
+ * never-store, or the region column): anchors and subjects only matter to
+ * the DELETE/UPDATE triggers, and every argument costs a little in every
+ * statement that prepares the constraint.
+ */
 static Bitmapset *
-own_tagged_columns(Relation rel)
+own_tagged_columns(Relation rel, bool row_checked)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	Bitmapset  *cols = NULL;
@@ -66,12 +72,21 @@ own_tagged_columns(Relation rel)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
 		ObjectAddress addr;
+		char	   *label;
+		GovLabel	gl;
+		char	   *err;
 
 		if (att->attisdropped)
 			continue;
 		ObjectAddressSubSet(addr, RelationRelationId, RelationGetRelid(rel), att->attnum);
-		if (GetSecurityLabel(&addr, GOVERNANCE_PROVIDER) != NULL)
-			cols = bms_add_member(cols, att->attnum);
+		label = GetSecurityLabel(&addr, GOVERNANCE_PROVIDER);
+		if (label == NULL)
+			continue;
+		/* a label that does not parse is passed along: the guard fails closed */
+		if (row_checked && label_parse(label, LABEL_COLUMN, &gl, &err) &&
+			gl.categories == NIL && !gl.region_column)
+			continue;
+		cols = bms_add_member(cols, att->attnum);
 	}
 	return cols;
 }
@@ -127,7 +142,8 @@ sync_constraint(Relation rel, bool restoring)
 {
 	List	   *commands = NIL;
 	Oid			relid = RelationGetRelid(rel);
-	Bitmapset  *want = own_tagged_columns(rel);
+	bool		tagged = own_tagged_columns(rel, false) != NULL;
+	Bitmapset  *want = own_tagged_columns(rel, true);
 	char	   *want_name = guard_constraint_name(rel);
 	bool		have = false;
 	Relation	conrel;
@@ -166,7 +182,7 @@ sync_constraint(Relation rel, bool restoring)
 					user = bms_add_member(user, x + FirstLowInvalidHeapAttributeNumber);
 			cols = user;
 		}
-		if (!have && want != NULL && strcmp(NameStr(con->conname), want_name) == 0 &&
+		if (!have && tagged && strcmp(NameStr(con->conname), want_name) == 0 &&
 			bms_equal(cols, want))
 			have = true;
 		else
@@ -181,7 +197,7 @@ sync_constraint(Relation rel, bool restoring)
 								quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 														   RelationGetRelationName(rel)),
 								quote_identifier(lfirst(lc))));
-	if (want != NULL && !have && !(restoring && drop != NIL))
+	if (tagged && !have && !(restoring && drop != NIL))
 		commands = lappend(commands,
 						   psprintf("ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s)",
 									quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
@@ -274,7 +290,7 @@ relation_governed(Relation rel)
 	List	   *rels;
 	ListCell   *lc;
 
-	if (own_tagged_columns(rel) != NULL)
+	if (own_tagged_columns(rel, false) != NULL)
 		return true;
 	if (!rel->rd_rel->relispartition)
 		return false;
@@ -282,7 +298,7 @@ relation_governed(Relation rel)
 	foreach(lc, rels)
 	{
 		Relation	anc = table_open(lfirst_oid(lc), AccessShareLock);
-		bool		tagged = own_tagged_columns(anc) != NULL;
+		bool		tagged = own_tagged_columns(anc, false) != NULL;
 
 		table_close(anc, AccessShareLock);
 		if (tagged)
