@@ -34,6 +34,9 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# every object includes the shared header (PGXS tracks no header dependencies)
+$(OBJS): src/pg_governance.h
+
 policydir = $(DESTDIR)$(datadir)/extension/pg_governance
 install: install-policies
 install-policies:

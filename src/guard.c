@@ -76,8 +76,6 @@ guard_localization_error(GuardRel *g, const GuardLoc *loc, const char *region,
  * the Vars of the CHECK expression itself, so that renaming a column or a
  * dump/restore (which may renumber attributes) keeps the mapping right.
  */
-#define GUARD_REGION_MEMO	8
-
 typedef struct GuardRowMemo
 {
 	Oid			relid;
@@ -85,16 +83,6 @@ typedef struct GuardRowMemo
 	uint32		generation;
 	int			nargs;
 	int		   *colidx;			/* per argument: index into g->cols, or -1 */
-
-	/*
-	 * Region values, byte for byte as stored, already found inside every
-	 * localization rule of this generation: a table holds few distinct
-	 * regions, so most rows skip parsing and the jurisdiction walk.
-	 */
-	int			nregions;
-	int			next_region;	/* round-robin slot to replace */
-	int			region_len[GUARD_REGION_MEMO];
-	char		region[GUARD_REGION_MEMO][REGION_MAX_LEN + 1];
 } GuardRowMemo;
 
 static GuardRowMemo *
@@ -118,8 +106,6 @@ guard_row_memo(FunctionCallInfo fcinfo, Oid relid)
 	memo->relid = relid;
 	memo->g = g;
 	memo->generation = g->generation;
-	memo->nregions = 0;
-	memo->next_region = 0;
 	memo->nargs = PG_NARGS();
 	memo->colidx = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(int) * memo->nargs);
 	expr = (FuncExpr *) fcinfo->flinfo->fn_expr;
@@ -145,45 +131,42 @@ guard_row_memo(FunctionCallInfo fcinfo, Oid relid)
 }
 
 static bool
-region_memo_hit(GuardRowMemo *memo, const char *raw, int len)
+region_memo_hit(const GuardRel *g, const char *raw, int len)
 {
 	int			i;
 
-	for (i = 0; i < memo->nregions; i++)
-		if (memo->region_len[i] == len && memcmp(memo->region[i], raw, len) == 0)
+	for (i = 0; i < g->nregions; i++)
+		if (g->region_len[i] == len && memcmp(g->region[i], raw, len) == 0)
 			return true;
 	return false;
 }
 
 static void
-region_memo_add(GuardRowMemo *memo, const char *raw, int len)
+region_memo_add(GuardRel *g, const char *raw, int len)
 {
 	int			slot;
 
 	if (len > REGION_MAX_LEN)
 		return;
-	if (memo->nregions < GUARD_REGION_MEMO)
-		slot = memo->nregions++;
+	if (g->nregions < GUARD_REGION_MEMO)
+		slot = g->nregions++;
 	else
 	{
-		slot = memo->next_region;
-		memo->next_region = (slot + 1) % GUARD_REGION_MEMO;
+		slot = g->next_region;
+		g->next_region = (slot + 1) % GUARD_REGION_MEMO;
 	}
-	memcpy(memo->region[slot], raw, len);
-	memo->region_len[slot] = len;
+	memcpy(g->region[slot], raw, len);
+	g->region_len[slot] = len;
 }
 
 /*
- * Is the region column's value inside every localization rule?  Raises
- * 22P02 for a value that is no region and GV001 for one outside.
+ * Is a region column value (raw bytes, not yet seen) inside every
+ * localization rule?  Raises 22P02 for a value that is no region and GV001
+ * for one outside; remembers the value when it passes.
  */
 static void
-check_region_value(GuardRowMemo *memo, Datum value)
+check_region_text(GuardRel *g, const char *raw, int rawlen)
 {
-	GuardRel   *g = memo->g;
-	text	   *t = (text *) PG_DETOAST_DATUM_PACKED(value);
-	const char *raw = VARDATA_ANY(t);
-	int			rawlen = VARSIZE_ANY_EXHDR(t);
 	int			len = rawlen;
 	char		buf[REGION_MAX_LEN + 1];
 	char		norm[REGION_MAX_LEN + 1];
@@ -191,15 +174,13 @@ check_region_value(GuardRowMemo *memo, Datum value)
 	int			pos;
 	ListCell   *lc;
 
-	if (region_memo_hit(memo, raw, rawlen))
-		return;
 	while (len > 0 && raw[len - 1] == ' ')	/* char(n) padding */
 		len--;
 	if (len > REGION_MAX_LEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("invalid region \"%s\" in the region column of table %s",
-						text_to_cstring(t), g->relname),
+						pnstrdup(raw, len), g->relname),
 				 errdetail("At position %d: too long.", REGION_MAX_LEN + 1),
 				 errhint("A region is an ISO 3166-1 alpha-2 country code, optionally followed by an ISO 3166-2 subdivision, such as \"CN\" or \"CN-SH\".")));
 	memcpy(buf, raw, len);
@@ -217,7 +198,16 @@ check_region_value(GuardRowMemo *memo, Datum value)
 		if (!guard_region_allowed(loc, norm))
 			guard_localization_error(g, loc, norm, "a row");
 	}
-	region_memo_add(memo, raw, rawlen);
+	region_memo_add(g, raw, rawlen);
+}
+
+static void
+check_region_value(GuardRel *g, Datum value)
+{
+	text	   *t = (text *) PG_DETOAST_DATUM_PACKED(value);
+
+	if (!region_memo_hit(g, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)))
+		check_region_text(g, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
 	if ((Pointer) t != DatumGetPointer(value))
 		pfree(t);
 }
@@ -263,7 +253,7 @@ governance_guard_row(PG_FUNCTION_ARGS)
 							   col->never_store->rule_id, col->never_store->source),
 					 errhint("Leave the column NULL: this data may be used for the transaction but not kept.")));
 		if (col->region && g->localizations)
-			check_region_value(memo, PG_GETARG_DATUM(i));
+			check_region_value(g, PG_GETARG_DATUM(i));
 	}
 	PG_RETURN_BOOL(true);
 }

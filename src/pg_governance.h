@@ -43,6 +43,7 @@ extern bool category_contains(const char *ancestor, int alen,
 
 /* region.c: ISO 3166-1 alpha-2 country, optional ISO 3166-2 subdivision */
 #define REGION_MAX_LEN			6	/* "CC-XXX" */
+#define GUARD_REGION_MEMO		8	/* region values remembered per relation */
 
 extern bool region_normalize(const char *str, char *out, char **errmsg_out,
 							 int *errpos_out);
@@ -152,6 +153,17 @@ typedef struct GuardRel
 	char	   *storage_region;
 	char	   *storage_region_from;
 	GuardLoc   *storage_violation;	/* the table is stored outside this rule */
+
+	/*
+	 * Region column values, byte for byte as stored, already found inside
+	 * every localization rule: a table holds few distinct regions, so most
+	 * rows skip parsing and the jurisdiction walk.  Rebuilt (emptied) with
+	 * the entry.
+	 */
+	int			nregions;
+	int			next_region;	/* round-robin slot to replace */
+	int			region_len[GUARD_REGION_MEMO];
+	char		region[GUARD_REGION_MEMO][REGION_MAX_LEN + 1];
 } GuardRel;
 
 extern GuardRel *guard_get(Oid relid);
