@@ -238,3 +238,22 @@ SELECT count(*) AS holds_left FROM governance.hold;
 DROP TABLESPACE gv_hk;
 DROP TABLESPACE gv_sh;
 DROP ROLE gv_table_owner;
+
+-- ------------------------------------------- region memo and policy changes
+-- accepted region values are remembered per table; a policy change empties
+-- that memory, so a value accepted before is checked again
+CREATE TABLE memo_t (id int, phone text, r text);
+SELECT governance.bind('memo_t', 'jinpai-mail');
+SELECT governance.tag('memo_t', 'phone', 'category=personal.contact.phone');
+SELECT governance.tag('memo_t', 'r', 'region');
+INSERT INTO memo_t VALUES (1, 'x', 'CN-SH');
+INSERT INTO memo_t VALUES (2, 'x', 'CN-SH');
+SELECT governance.load_policy(replace(pg_read_file(s.setting || '/extension/pg_governance/jinpai-mail.yaml'),
+                                      'include: [CN]', 'include: [CN-BJ]')) IS NOT NULL AS reloaded
+FROM pg_config s WHERE s.name = 'SHAREDIR';
+INSERT INTO memo_t VALUES (3, 'x', 'CN-SH');
+INSERT INTO memo_t VALUES (4, 'x', 'CN-BJ');
+SELECT governance.load_bundled_policy('jinpai-mail') IS NOT NULL AS restored;
+INSERT INTO memo_t VALUES (5, 'x', 'CN-SH');
+SELECT id, r FROM memo_t ORDER BY id;
+DROP TABLE memo_t;
