@@ -11,6 +11,7 @@ OBJS = \
 	src/policy_load.o \
 	src/guard_cache.o \
 	src/guard.o \
+	src/guard_prepare.o \
 	src/guard_attach.o \
 	src/ddl.o
 
@@ -20,7 +21,7 @@ DATA = pg_governance--0.1.sql
 # governance.load_bundled_policy() looks for them.
 DATA_policies = $(wildcard policies/*.yaml)
 
-REGRESS = types policy_load labels guard
+REGRESS = types policy_load labels guard guard_prepare
 REGRESS_OPTS = --inputdir=. --load-extension=pg_governance
 # isolation tests (specs/*.spec): concurrent sessions
 ISOLATION = guard_concurrency

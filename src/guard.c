@@ -27,6 +27,8 @@
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "nodes/execnodes.h"
 #include "miscadmin.h"
 #include "nodes/primnodes.h"
 #include "utils/builtins.h"
@@ -72,82 +74,169 @@ guard_localization_error(GuardRel *g, const GuardLoc *loc, const char *region,
 /* ------------------------------------------------------------ CHECK */
 
 /*
- * Per call site memo: which compiled column each argument is, found from
- * the Vars of the CHECK expression itself, so that renaming a column or a
- * dump/restore (which may renumber attributes) keeps the mapping right.
+ * What a row of one relation needs looked at, for one guard constraint:
+ * found from the Vars of the CHECK expression itself, so that renaming a
+ * column or a dump/restore (which may renumber attributes) keeps the
+ * mapping right.  Only never-store columns (must be NULL) and the region
+ * column matter; every other argument is there in case a later policy
+ * makes its category never-store.  Rebuilt whenever the relation's rules
+ * are.  Kept per call site: in fn_extra for the SQL function, in the
+ * expression state for the direct evaluation (guard_check_state).
  */
 typedef struct GuardRowMemo
 {
 	Oid			relid;
 	GuardRel   *g;
 	uint32		generation;
-	int			nargs;
-	int		   *colidx;			/* per argument: index into g->cols, or -1 */
+	bool		check_rows;		/* false: every row passes (not governed) */
+	int			nnever;
+	int		   *never_arg;		/* function argument that must be NULL */
+	AttrNumber *never_attno;	/* ... and its column */
+	GuardColumn **never_col;
+	int			region_arg;		/* argument to check as the region, or -1 */
+	AttrNumber	region_attno;
 } GuardRowMemo;
 
-static GuardRowMemo *
-guard_row_memo(FunctionCallInfo fcinfo, Oid relid)
+static void
+memo_plan(GuardRowMemo *memo, FuncExpr *expr, int nargs, MemoryContext cxt)
 {
-	GuardRowMemo *memo = (GuardRowMemo *) fcinfo->flinfo->fn_extra;
-	GuardRel   *g;
-	FuncExpr   *expr;
+	GuardRel   *g = memo->g;
 	ListCell   *lc;
-	int			i;
+	int			i = 0;
 
-	if (memo && memo->relid == relid && memo->g->valid &&
-		memo->generation == memo->g->generation)
-		return memo;
-
-	g = guard_get(relid);
-	if (memo == NULL)
-		memo = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(GuardRowMemo));
-	else if (memo->colidx)
-		pfree(memo->colidx);
-	memo->relid = relid;
-	memo->g = g;
-	memo->generation = g->generation;
-	memo->nargs = PG_NARGS();
-	memo->colidx = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(int) * memo->nargs);
-	expr = (FuncExpr *) fcinfo->flinfo->fn_expr;
-	i = 0;
+	memo->never_arg = MemoryContextAlloc(cxt, sizeof(int) * Max(nargs, 1));
+	memo->never_attno = MemoryContextAlloc(cxt, sizeof(AttrNumber) * Max(nargs, 1));
+	memo->never_col = MemoryContextAlloc(cxt, sizeof(GuardColumn *) * Max(nargs, 1));
+	memo->nnever = 0;
+	memo->region_arg = -1;
+	memo->region_attno = InvalidAttrNumber;
 	if (expr && IsA(expr, FuncExpr))
 	{
 		foreach(lc, expr->args)
 		{
 			Node	   *arg = lfirst(lc);
 			GuardColumn *col = NULL;
+			AttrNumber	attno = InvalidAttrNumber;
 
-			if (i >= memo->nargs)
+			if (i >= nargs)
 				break;
-			if (IsA(arg, Var) && ((Var *) arg)->varattno > 0)
-				col = guard_column(g, ((Var *) arg)->varattno);
-			memo->colidx[i++] = col ? (int) (col - g->cols) : -1;
+			if (i > 0 && IsA(arg, Var) && ((Var *) arg)->varattno > 0)
+			{
+				attno = ((Var *) arg)->varattno;
+				col = guard_column(g, attno);
+			}
+			if (col && col->never_store)
+			{
+				memo->never_arg[memo->nnever] = i;
+				memo->never_attno[memo->nnever] = attno;
+				memo->never_col[memo->nnever++] = col;
+			}
+			else if (col && col->region && g->localizations && memo->region_arg < 0)
+			{
+				memo->region_arg = i;
+				memo->region_attno = attno;
+			}
+			i++;
 		}
 	}
-	for (; i < memo->nargs; i++)
-		memo->colidx[i] = -1;
-	fcinfo->flinfo->fn_extra = memo;
+	memo->check_rows = g->governed && g->policy != NULL;
+}
+
+static GuardRowMemo *
+memo_rebuild(GuardRowMemo *memo, MemoryContext cxt, Oid relid,
+			 FuncExpr *expr, int nargs)
+{
+	GuardRel   *g = guard_get(relid);
+
+	if (memo == NULL)
+		memo = MemoryContextAllocZero(cxt, sizeof(GuardRowMemo));
+	else
+	{
+		pfree(memo->never_arg);
+		pfree(memo->never_attno);
+		pfree(memo->never_col);
+	}
+	memo->relid = relid;
+	memo->g = g;
+	memo->generation = g->generation;
+	memo_plan(memo, expr, nargs, cxt);
 	return memo;
 }
 
-static bool
-region_memo_hit(const GuardRel *g, const char *raw, int len)
+/* The memo of a call site, (re)built if missing or stale. */
+static inline GuardRowMemo *
+memo_refresh(GuardRowMemo *memo, MemoryContext cxt, Oid relid,
+			 FuncExpr *expr, int nargs)
+{
+	if (likely(memo && memo->relid == relid && memo->g->valid &&
+			   memo->generation == memo->g->generation))
+		return memo;
+	return memo_rebuild(memo, cxt, relid, expr, nargs);
+}
+
+/*
+ * A region value of at most REGION_MAX_LEN bytes (trailing char(n) padding
+ * trimmed) as one integer, its length in the top byte: the memo compares
+ * one word per remembered value.
+ */
+StaticAssertDecl(REGION_MAX_LEN < 8, "a region key holds the bytes and the length");
+
+static inline uint64
+region_key(const char *raw, int len)
+{
+	uint64		key = (uint64) len << 56;
+
+	/* unrolled: this runs for every row */
+	switch (len)
+	{
+		case 6:
+			key |= (uint64) (unsigned char) raw[5] << 40;
+			/* FALLTHROUGH */
+		case 5:
+			key |= (uint64) (unsigned char) raw[4] << 32;
+			/* FALLTHROUGH */
+		case 4:
+			key |= (uint64) (unsigned char) raw[3] << 24;
+			/* FALLTHROUGH */
+		case 3:
+			key |= (uint64) (unsigned char) raw[2] << 16;
+			/* FALLTHROUGH */
+		case 2:
+			key |= (uint64) (unsigned char) raw[1] << 8;
+			/* FALLTHROUGH */
+		case 1:
+			key |= (uint64) (unsigned char) raw[0];
+			break;
+		default:
+			break;
+	}
+	return key;
+}
+
+static inline int
+region_trimmed_len(const char *raw, int len)
+{
+	while (len > 0 && raw[len - 1] == ' ')	/* char(n) padding */
+		len--;
+	return len;
+}
+
+static inline bool
+region_memo_hit(const GuardRel *g, uint64 key)
 {
 	int			i;
 
 	for (i = 0; i < g->nregions; i++)
-		if (g->region_len[i] == len && memcmp(g->region[i], raw, len) == 0)
+		if (g->region_key[i] == key)
 			return true;
 	return false;
 }
 
 static void
-region_memo_add(GuardRel *g, const char *raw, int len)
+region_memo_add(GuardRel *g, uint64 key)
 {
 	int			slot;
 
-	if (len > REGION_MAX_LEN)
-		return;
 	if (g->nregions < GUARD_REGION_MEMO)
 		slot = g->nregions++;
 	else
@@ -155,27 +244,23 @@ region_memo_add(GuardRel *g, const char *raw, int len)
 		slot = g->next_region;
 		g->next_region = (slot + 1) % GUARD_REGION_MEMO;
 	}
-	memcpy(g->region[slot], raw, len);
-	g->region_len[slot] = len;
+	g->region_key[slot] = key;
 }
 
 /*
- * Is a region column value (raw bytes, not yet seen) inside every
- * localization rule?  Raises 22P02 for a value that is no region and GV001
- * for one outside; remembers the value when it passes.
+ * Is a region column value (raw bytes, char(n) padding trimmed, not yet
+ * seen) inside every localization rule?  Raises 22P02 for a value that is
+ * no region and GV001 for one outside; remembers the value when it passes.
  */
 static void
-check_region_text(GuardRel *g, const char *raw, int rawlen)
+check_region_text(GuardRel *g, const char *raw, int len)
 {
-	int			len = rawlen;
 	char		buf[REGION_MAX_LEN + 1];
 	char		norm[REGION_MAX_LEN + 1];
 	char	   *msg;
 	int			pos;
 	ListCell   *lc;
 
-	while (len > 0 && raw[len - 1] == ' ')	/* char(n) padding */
-		len--;
 	if (len > REGION_MAX_LEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
@@ -198,18 +283,58 @@ check_region_text(GuardRel *g, const char *raw, int rawlen)
 		if (!guard_region_allowed(loc, norm))
 			guard_localization_error(g, loc, norm, "a row");
 	}
-	region_memo_add(g, raw, rawlen);
+	region_memo_add(g, region_key(raw, len));
 }
 
-static void
+static inline void
 check_region_value(GuardRel *g, Datum value)
 {
-	text	   *t = (text *) PG_DETOAST_DATUM_PACKED(value);
+	struct varlena *v = (struct varlena *) DatumGetPointer(value);
+	text	   *t = (VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v))
+		? (text *) PG_DETOAST_DATUM_PACKED(value) : (text *) v;
+	const char *raw = VARDATA_ANY(t);
+	int			len = region_trimmed_len(raw, VARSIZE_ANY_EXHDR(t));
 
-	if (!region_memo_hit(g, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)))
-		check_region_text(g, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+	if (len > REGION_MAX_LEN || !region_memo_hit(g, region_key(raw, len)))
+		check_region_text(g, raw, len);
 	if ((Pointer) t != DatumGetPointer(value))
 		pfree(t);
+}
+
+static void pg_attribute_noreturn()
+never_store_error(GuardRel *g, GuardColumn *col)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_GV_NEVER_STORE),
+			 errmsg("column \"%s\" of table %s must never be stored", col->name, g->relname),
+			 errdetail("Table %s, column %s, category %s, policy %s, rule %s: \"%s\".",
+					   g->relname, col->name, col->never_store->category, g->policy,
+					   col->never_store->rule_id, col->never_store->source),
+			 errhint("Leave the column NULL: this data may be used for the transaction but not kept.")));
+}
+
+/*
+ * What holds for every row of the relation before its columns are looked
+ * at.  Returns false when rows are let through unchecked.
+ */
+static inline bool
+guard_row_begin(GuardRowMemo *memo)
+{
+	GuardRel   *g = memo->g;
+
+	if (!memo->check_rows)
+		return false;
+	if (unlikely(g->fail_closed))
+	{
+		/* a restore loads rows before the policies: see README, dump/restore */
+		if (!check_function_bodies)
+			return false;
+		guard_fail_closed(g);
+	}
+	if (unlikely(g->storage_violation))
+		guard_localization_error(g, g->storage_violation, g->storage_region,
+								 psprintf("data (stored by its %s)", g->storage_region_from));
+	return true;
 }
 
 /*
@@ -220,42 +345,108 @@ Datum
 governance_guard_row(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
-	GuardRowMemo *memo = guard_row_memo(fcinfo, relid);
-	GuardRel   *g = memo->g;
+	GuardRowMemo *memo;
 	int			i;
 
-	if (!g->governed || g->policy == NULL)
+	memo = memo_refresh((GuardRowMemo *) fcinfo->flinfo->fn_extra, fcinfo->flinfo->fn_mcxt,
+						relid, (FuncExpr *) fcinfo->flinfo->fn_expr, PG_NARGS());
+	fcinfo->flinfo->fn_extra = memo;
+	if (!guard_row_begin(memo))
 		PG_RETURN_BOOL(true);
-	if (g->fail_closed)
-	{
-		/* a restore loads rows before the policies: see README, dump/restore */
-		if (!check_function_bodies)
-			PG_RETURN_BOOL(true);
-		guard_fail_closed(g);
-	}
-	if (g->storage_violation)
-		guard_localization_error(g, g->storage_violation, g->storage_region,
-								 psprintf("data (stored by its %s)", g->storage_region_from));
-
-	for (i = 1; i < memo->nargs; i++)
-	{
-		GuardColumn *col;
-
-		if (memo->colidx[i] < 0 || PG_ARGISNULL(i))
-			continue;
-		col = &g->cols[memo->colidx[i]];
-		if (col->never_store)
-			ereport(ERROR,
-					(errcode(ERRCODE_GV_NEVER_STORE),
-					 errmsg("column \"%s\" of table %s must never be stored", col->name, g->relname),
-					 errdetail("Table %s, column %s, category %s, policy %s, rule %s: \"%s\".",
-							   g->relname, col->name, col->never_store->category, g->policy,
-							   col->never_store->rule_id, col->never_store->source),
-					 errhint("Leave the column NULL: this data may be used for the transaction but not kept.")));
-		if (col->region && g->localizations)
-			check_region_value(g, PG_GETARG_DATUM(i));
-	}
+	for (i = 0; i < memo->nnever; i++)
+		if (!PG_ARGISNULL(memo->never_arg[i]))
+			never_store_error(memo->g, memo->never_col[i]);
+	if (memo->region_arg >= 0 && !PG_ARGISNULL(memo->region_arg))
+		check_region_value(memo->g, PG_GETARG_DATUM(memo->region_arg));
 	PG_RETURN_BOOL(true);
+}
+
+/*
+ * Direct evaluation of a guard constraint, for guard_prepare.c.
+ *
+ * The expression state it returns does what the CHECK expression
+ * governance._guard_row(tableoid, col, ...) does on a row of relid, with
+ * the same memo and the same errors, but reads only the columns a row
+ * needs looked at, straight from the slot: the executor would otherwise
+ * deform every argument column of every row (for INSERT ... SELECT, a
+ * heap tuple up to the last tagged column) and make a function call.
+ */
+typedef struct GuardCheckState
+{
+	Oid			relid;
+	FuncExpr   *expr;
+	MemoryContext cxt;
+	GuardRowMemo *memo;
+} GuardCheckState;
+
+/* one column of the row under test, without deforming a heap tuple */
+static inline Datum
+row_getattr(TupleTableSlot *slot, AttrNumber attno, bool *isnull)
+{
+	if (attno > slot->tts_nvalid &&
+		(TTS_IS_HEAPTUPLE(slot) || TTS_IS_BUFFERTUPLE(slot)) &&
+		((HeapTupleTableSlot *) slot)->tuple != NULL)
+		return heap_getattr(((HeapTupleTableSlot *) slot)->tuple, attno,
+							slot->tts_tupleDescriptor, isnull);
+	return slot_getattr(slot, attno, isnull);
+}
+
+static inline bool
+row_attisnull(TupleTableSlot *slot, AttrNumber attno)
+{
+	if (attno > slot->tts_nvalid &&
+		(TTS_IS_HEAPTUPLE(slot) || TTS_IS_BUFFERTUPLE(slot)) &&
+		((HeapTupleTableSlot *) slot)->tuple != NULL)
+		return heap_attisnull(((HeapTupleTableSlot *) slot)->tuple, attno,
+							  slot->tts_tupleDescriptor);
+	return slot_attisnull(slot, attno);
+}
+
+static Datum
+guard_check_eval(ExprState *state, ExprContext *econtext, bool *isnull)
+{
+	GuardCheckState *cs = (GuardCheckState *) state->evalfunc_private;
+	TupleTableSlot *slot = econtext->ecxt_scantuple;
+	GuardRowMemo *memo;
+	int			i;
+
+	*isnull = false;
+	memo = cs->memo = memo_refresh(cs->memo, cs->cxt, cs->relid, cs->expr,
+								   list_length(cs->expr->args));
+	if (!guard_row_begin(memo))
+		return BoolGetDatum(true);
+	for (i = 0; i < memo->nnever; i++)
+		if (!row_attisnull(slot, memo->never_attno[i]))
+			never_store_error(memo->g, memo->never_col[i]);
+	if (memo->region_attno != InvalidAttrNumber)
+	{
+		bool		null;
+		Datum		value = row_getattr(slot, memo->region_attno, &null);
+
+		if (!null)
+			check_region_value(memo->g, value);
+	}
+	return BoolGetDatum(true);
+}
+
+/*
+ * An expression state evaluating the guard constraint expr (a planned
+ * FuncExpr of governance._guard_row) on rows of relid, allocated in the
+ * current memory context, which must live as long as the statement.
+ */
+ExprState *
+guard_check_state(Oid relid, FuncExpr *expr)
+{
+	ExprState  *state = makeNode(ExprState);
+	GuardCheckState *cs = palloc0(sizeof(GuardCheckState));
+
+	cs->relid = relid;
+	cs->expr = expr;
+	cs->cxt = CurrentMemoryContext;
+	state->expr = (Expr *) expr;
+	state->evalfunc = guard_check_eval;
+	state->evalfunc_private = cs;
+	return state;
 }
 
 /* ------------------------------------------------------------ retention */

@@ -653,6 +653,22 @@ guard_get(Oid relid)
 	return g;
 }
 
+/*
+ * guard_lookup
+ *		The compiled rules of a relation if they are at hand and valid, else
+ *		NULL.  Never builds: for callers that have a slower way round.
+ */
+GuardRel *
+guard_lookup(Oid relid)
+{
+	GuardRel   *g;
+
+	if (guard_cache == NULL)
+		return NULL;
+	g = hash_search(guard_cache, &relid, HASH_FIND, NULL);
+	return (g && g->valid) ? g : NULL;
+}
+
 /* the column of a compiled relation by attribute number, or NULL */
 GuardColumn *
 guard_column(GuardRel *g, AttrNumber attnum)

@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * module.c
- *	  Module registration of pg_governance: _PG_init defines the GUCs and
- *	  registers the "governance" label provider.  It only registers things,
+ *	  Module registration of pg_governance: _PG_init defines the GUCs,
+ *	  registers the "governance" label provider and installs the executor
+ *	  hook of guard_prepare.c.  It only registers things,
  *	  so it is safe whether the library comes from shared_preload_libraries
  *	  or is loaded on first use of one of its functions.
  *
@@ -32,4 +33,5 @@ _PG_init(void)
 	MarkGUCPrefixReserved("pg_governance");
 
 	register_label_provider(GOVERNANCE_PROVIDER, label_object_relabel);
+	guard_prepare_init();
 }

@@ -13,6 +13,7 @@
 #include "postgres.h"
 #include "fmgr.h"
 #include "nodes/pg_list.h"
+#include "nodes/primnodes.h"
 #include "access/attnum.h"
 #include "datatype/timestamp.h"
 
@@ -155,23 +156,38 @@ typedef struct GuardRel
 	GuardLoc   *storage_violation;	/* the table is stored outside this rule */
 
 	/*
-	 * Region column values, byte for byte as stored, already found inside
-	 * every localization rule: a table holds few distinct regions, so most
-	 * rows skip parsing and the jurisdiction walk.  Rebuilt (emptied) with
-	 * the entry.
+	 * Region column values, byte for byte as stored (keyed by guard.c's
+	 * region_key), already found inside every localization rule: a table
+	 * holds few distinct regions, so most rows skip parsing and the
+	 * jurisdiction walk.  Rebuilt (emptied) with the entry.
 	 */
 	int			nregions;
 	int			next_region;	/* round-robin slot to replace */
-	int			region_len[GUARD_REGION_MEMO];
-	char		region[GUARD_REGION_MEMO][REGION_MAX_LEN + 1];
+	uint64		region_key[GUARD_REGION_MEMO];
+
+	/*
+	 * The relation's CHECK constraints that call the guard, parsed and
+	 * planned once (guard_prepare.c), with the conbin text they came from.
+	 */
+	bool		checks_known;
+	int			nchecks;
+	char	  **check_bin;
+	FuncExpr  **check_expr;
 } GuardRel;
 
 extern GuardRel *guard_get(Oid relid);
+extern GuardRel *guard_lookup(Oid relid);
 extern GuardColumn *guard_column(GuardRel *g, AttrNumber attnum);
 extern bool guard_region_allowed(const GuardLoc *loc, const char *region);
 
 /* guard.c */
 extern void guard_probe(Oid relid, const char *what);
+extern Datum governance_guard_row(PG_FUNCTION_ARGS);
+struct ExprState;
+extern struct ExprState *guard_check_state(Oid relid, FuncExpr *expr);
+
+/* guard_prepare.c */
+extern void guard_prepare_init(void);
 
 /* guard_attach.c */
 extern void guard_sync(Oid relid);
