@@ -119,10 +119,45 @@ SELECT governance.tag('"pr;ep ""t"""', 'c;v "v"', 'category=payment.security_cod
 INSERT INTO "pr;ep ""t""" VALUES (NULL, 1);
 INSERT INTO "pr;ep ""t""" VALUES ('x', 2);
 
+-- what the executor checks before it calls a constraint's function still
+-- holds on the cached path, at the first row as before: the right to
+-- execute the table's own constraint functions and the guard's
+CREATE FUNCTION qty_ok(int) RETURNS boolean LANGUAGE plpgsql IMMUTABLE
+    AS 'BEGIN RETURN $1 < 1000; END';
+CREATE TABLE stock (id int, customer text, qty int CONSTRAINT qty_ok CHECK (qty_ok(qty)));
+SELECT governance.bind('stock', '21vianet-online-2020');
+SELECT governance.tag('stock', 'customer', 'category=personal.name');
+REVOKE EXECUTE ON FUNCTION qty_ok(int) FROM PUBLIC;
+CREATE ROLE gv_prep_writer;
+GRANT SELECT, INSERT, UPDATE ON stock TO gv_prep_writer;
+INSERT INTO stock VALUES (1, 'c', 1);
+SET ROLE gv_prep_writer;
+SET client_min_messages = debug1;
+UPDATE stock SET qty = 2 WHERE id = 0;
+INSERT INTO stock VALUES (2, 'c', 2);
+RESET client_min_messages;
+RESET ROLE;
+GRANT EXECUTE ON FUNCTION qty_ok(int) TO gv_prep_writer;
+REVOKE EXECUTE ON FUNCTION governance._guard_row(oid, "any") FROM PUBLIC;
+SET ROLE gv_prep_writer;
+SET client_min_messages = debug1;
+UPDATE stock SET qty = 3 WHERE id = 0;
+INSERT INTO stock VALUES (2, 'c', 2);
+RESET client_min_messages;
+RESET ROLE;
+GRANT EXECUTE ON FUNCTION governance._guard_row(oid, "any") TO PUBLIC;
+SET ROLE gv_prep_writer;
+INSERT INTO stock VALUES (2, 'c', 2);
+INSERT INTO stock VALUES (3, 'c', 5000);
+RESET ROLE;
+SELECT * FROM stock ORDER BY id;
+
 -- EXPLAIN without ANALYZE prepares nothing and refuses nothing
 SET client_min_messages = debug1;
 EXPLAIN (COSTS OFF) INSERT INTO orders VALUES (40, 'c', '1', 'CN', 1, NULL);
 EXPLAIN (COSTS OFF, ANALYZE, TIMING OFF, SUMMARY OFF) INSERT INTO orders VALUES (40, 'c', '1', 'CN', 1, NULL);
 RESET client_min_messages;
 
-DROP TABLE orders, orders_src, refunds, pay, "pr;ep ""t""";
+DROP TABLE orders, orders_src, refunds, pay, "pr;ep ""t""", stock;
+DROP FUNCTION qty_ok(int);
+DROP ROLE gv_prep_writer;

@@ -24,6 +24,7 @@
 #include "pg_governance.h"
 
 #include "access/htup_details.h"
+#include "catalog/objectaccess.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -31,6 +32,7 @@
 #include "nodes/execnodes.h"
 #include "miscadmin.h"
 #include "nodes/primnodes.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/guc.h"
@@ -376,8 +378,25 @@ typedef struct GuardCheckState
 	Oid			relid;
 	FuncExpr   *expr;
 	MemoryContext cxt;
+	bool		ready;			/* first row's checks done */
 	GuardRowMemo *memo;
 } GuardCheckState;
+
+/*
+ * At the first row, what ExecInitFunc checks before it calls a function:
+ * the right to execute governance._guard_row, and the object access hook.
+ */
+static void
+guard_check_first_row(GuardCheckState *cs)
+{
+	AclResult	aclresult;
+
+	aclresult = pg_proc_aclcheck(cs->expr->funcid, GetUserId(), ACL_EXECUTE);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_FUNCTION, get_func_name(cs->expr->funcid));
+	InvokeFunctionExecuteHook(cs->expr->funcid);
+	cs->ready = true;
+}
 
 /* one column of the row under test, without deforming a heap tuple */
 static inline Datum
@@ -411,6 +430,8 @@ guard_check_eval(ExprState *state, ExprContext *econtext, bool *isnull)
 	int			i;
 
 	*isnull = false;
+	if (unlikely(!cs->ready))
+		guard_check_first_row(cs);
 	memo = cs->memo = memo_refresh(cs->memo, cs->cxt, cs->relid, cs->expr,
 								   list_length(cs->expr->args));
 	if (!guard_row_begin(memo))

@@ -19,8 +19,8 @@
  * once per cache entry, gets an expression state from guard.c that does
  * exactly what governance._guard_row does on that relation's rows, reading
  * only the columns a row needs looked at; the table's other CHECK
- * constraints are prepared exactly as ExecRelCheck prepares them.  The
- * numbers are in the README (Performance).
+ * constraints are prepared at their first row exactly as ExecRelCheck
+ * prepares them.  The numbers are in the README (Performance).
  *
  * Whatever this hook does not cover takes PostgreSQL's own path, with the
  * same result: relations whose rules are not cached yet (the first
@@ -99,6 +99,46 @@ cached_guard_check(GuardRel *g, const char *bin)
 	return NULL;
 }
 
+/*
+ * The table's other CHECK constraints: prepared at their first row, as
+ * ExecRelCheck would, so that a statement that writes no row neither pays
+ * for them nor meets their errors (say, a function it may not execute).
+ */
+typedef struct LazyCheck
+{
+	const char *bin;			/* conbin, copied from the relcache */
+	EState	   *estate;
+	ExprState  *prepared;
+} LazyCheck;
+
+static Datum
+lazy_check_eval(ExprState *state, ExprContext *econtext, bool *isnull)
+{
+	LazyCheck  *lc = (LazyCheck *) state->evalfunc_private;
+
+	if (lc->prepared == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(lc->estate->es_query_cxt);
+
+		lc->prepared = ExecPrepareExpr(stringToNode(lc->bin), lc->estate);
+		MemoryContextSwitchTo(old);
+	}
+	return ExecEvalExpr(lc->prepared, econtext, isnull);
+}
+
+static ExprState *
+lazy_check_state(const char *bin, EState *estate)
+{
+	ExprState  *state = makeNode(ExprState);
+	LazyCheck  *lc = palloc0(sizeof(LazyCheck));
+
+	lc->bin = pstrdup(bin);
+	lc->estate = estate;
+	state->evalfunc = lazy_check_eval;
+	state->evalfunc_private = lc;
+	return state;
+}
+
 /* Fill ri_ConstraintExprs of one result relation, if it has a guard. */
 static void
 prepare_result_relation(ResultRelInfo *rri, EState *estate)
@@ -135,7 +175,7 @@ prepare_result_relation(ResultRelInfo *rri, EState *estate)
 		if (planned)
 			exprs[i] = guard_check_state(RelationGetRelid(rel), copyObject(planned));
 		else
-			exprs[i] = ExecPrepareExpr(stringToNode(constr->check[i].ccbin), estate);
+			exprs[i] = lazy_check_state(constr->check[i].ccbin, estate);
 	}
 	rri->ri_ConstraintExprs = exprs;
 	MemoryContextSwitchTo(old);
