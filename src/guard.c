@@ -288,7 +288,7 @@ check_region_text(GuardRel *g, const char *raw, int len)
 	region_memo_add(g, region_key(raw, len));
 }
 
-static inline void
+static pg_attribute_always_inline void
 check_region_value(GuardRel *g, Datum value)
 {
 	struct varlena *v = (struct varlena *) DatumGetPointer(value);
