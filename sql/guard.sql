@@ -188,6 +188,16 @@ ALTER TABLE events DETACH PARTITION events_2025;
 SELECT "column", categories, roles, policy FROM governance.tagged_columns
 WHERE relation = 'events_2025'::regclass ORDER BY "column";
 INSERT INTO events_2025 VALUES (8, 'HK', '138', '2025-08-01');
+-- and its guard is its own: the parent's constraint, renamed (same check,
+-- not validated again); one with a guard of its own keeps one guard
+SELECT conrelid::regclass, conname, pg_get_constraintdef(oid) FROM pg_constraint
+WHERE conrelid IN ('events_2025'::regclass, 'events_2026'::regclass) AND conname LIKE 'gv_guard%'
+ORDER BY 1, 2;
+ALTER TABLE events DETACH PARTITION events_2026;
+SELECT conrelid::regclass, conname, pg_get_constraintdef(oid) FROM pg_constraint
+WHERE conrelid IN ('events_2025'::regclass, 'events_2026'::regclass) AND conname LIKE 'gv_guard%'
+ORDER BY 1, 2;
+INSERT INTO events_2026 VALUES (9, 'MO', '138', '2026-08-01');
 
 -- ------------------------------------------------------------------- renames
 ALTER TABLE payments RENAME COLUMN cvv TO card_code;
@@ -232,7 +242,7 @@ SELECT count(*) AS guard_triggers FROM pg_trigger WHERE tgrelid = 'owned_log'::r
 -- dropping a table leaves no guard or hold behind
 SELECT governance.place_hold('events', 'CN', 'test') IS NOT NULL AS held;
 SET pg_governance.allow_destructive_ddl = on;
-DROP TABLE events, events_2025, owned_log, tickets, profiles, contacts, payments;
+DROP TABLE events, events_2025, events_2026, owned_log, tickets, profiles, contacts, payments;
 RESET pg_governance.allow_destructive_ddl;
 SELECT count(*) AS holds_left FROM governance.hold;
 DROP TABLESPACE gv_hk;

@@ -180,7 +180,10 @@ on_alter_table(AlterTableStmt *stmt)
 			Oid			partid = RangeVarGetRelid(pc->name, NoLock, true);
 
 			if (OidIsValid(partid) && get_rel_relispartition(partid))
+			{
 				copy_effective_labels(partid);
+				guard_note_detached(partid);
+			}
 		}
 	}
 }

@@ -55,6 +55,22 @@ PG_FUNCTION_INFO_V1(governance_sync_guards);
 static bool in_sync = false;
 
 /*
+ * Partitions detached by the command in progress (noted at
+ * ddl_command_start): the command's ddl_command_end reports only the
+ * parent, so they are brought in line with it.
+ */
+static List *detached = NIL;
+
+void
+guard_note_detached(Oid partid)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+	detached = lappend_oid(detached, partid);
+	MemoryContextSwitchTo(old);
+}
+
+/*
  * attnums of the columns that carry a governance label of their own; with
  * row_checked, only those the CHECK reads (a category, which may be
  * never-store, or the region column): anchors and subjects only matter to
@@ -146,6 +162,7 @@ sync_constraint(Relation rel, bool restoring)
 	Bitmapset  *want = own_tagged_columns(rel, true);
 	char	   *want_name = guard_constraint_name(rel);
 	bool		have = false;
+	char	   *rename = NULL;
 	Relation	conrel;
 	SysScanDesc scan;
 	ScanKeyData key;
@@ -184,7 +201,14 @@ sync_constraint(Relation rel, bool restoring)
 		}
 		if (!have && tagged && strcmp(NameStr(con->conname), want_name) == 0 &&
 			bms_equal(cols, want))
+		{
 			have = true;
+			if (rename)
+				drop = lappend(drop, rename);
+			rename = NULL;
+		}
+		else if (!have && !rename && tagged && bms_equal(cols, want))
+			rename = pstrdup(NameStr(con->conname));	/* a detached partition's */
 		else
 			drop = lappend(drop, pstrdup(NameStr(con->conname)));
 	}
@@ -197,6 +221,17 @@ sync_constraint(Relation rel, bool restoring)
 								quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 														   RelationGetRelationName(rel)),
 								quote_identifier(lfirst(lc))));
+	if (rename && !restoring)
+	{
+		/* the right check under another name: no need to validate it again */
+		commands = lappend(commands, psprintf("ALTER TABLE %s RENAME CONSTRAINT %s TO %s",
+							quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+													   RelationGetRelationName(rel)),
+							quote_identifier(rename), quote_identifier(want_name)));
+		have = true;
+	}
+	else if (rename)
+		have = true;
 	if (tagged && !have && !(restoring && drop != NIL))
 		commands = lappend(commands,
 						   psprintf("ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s)",
@@ -455,6 +490,14 @@ governance_sync_guards(PG_FUNCTION_ARGS)
 	Oid			relid = PG_GETARG_OID(0);
 
 	guard_sync(relid);
+	while (detached != NIL)
+	{
+		Oid			partid = linitial_oid(detached);
+
+		detached = list_delete_first(detached);
+		if (!get_rel_relispartition(partid))
+			guard_sync(partid);
+	}
 	if (!PG_ARGISNULL(1) && check_function_bodies &&
 		strcmp(text_to_cstring(PG_GETARG_TEXT_PP(1)), "ALTER TABLE") == 0 &&
 		get_rel_relkind(relid) != '\0')

@@ -193,6 +193,7 @@ extern void guard_prepare_init(void);
 extern void guard_sync(Oid relid);
 extern void guard_exec(const char *sql);
 extern void guard_prepare_attach(Oid parentid, Oid childid);
+extern void guard_note_detached(Oid partid);
 
 /* module.c */
 extern bool governance_allow_destructive_ddl;
