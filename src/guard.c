@@ -99,12 +99,36 @@ typedef struct GuardRowMemo
 	AttrNumber	region_attno;
 } GuardRowMemo;
 
-static void
-memo_plan(GuardRowMemo *memo, FuncExpr *expr, int nargs, MemoryContext cxt)
+/*
+ * The column each argument of a guard call reads (0: not a user column;
+ * argument 0 is tableoid), in the current memory context.
+ */
+static AttrNumber *
+guard_call_attnos(FuncExpr *expr, int nargs)
 {
-	GuardRel   *g = memo->g;
+	AttrNumber *attnos = palloc0(sizeof(AttrNumber) * Max(nargs, 1));
 	ListCell   *lc;
 	int			i = 0;
+
+	if (expr && IsA(expr, FuncExpr))
+		foreach(lc, expr->args)
+		{
+			Node	   *arg = lfirst(lc);
+
+			if (i >= nargs)
+				break;
+			if (i > 0 && IsA(arg, Var) && ((Var *) arg)->varattno > 0)
+				attnos[i] = ((Var *) arg)->varattno;
+			i++;
+		}
+	return attnos;
+}
+
+static void
+memo_plan(GuardRowMemo *memo, const AttrNumber *attnos, int nargs, MemoryContext cxt)
+{
+	GuardRel   *g = memo->g;
+	int			i;
 
 	memo->never_arg = MemoryContextAlloc(cxt, sizeof(int) * Max(nargs, 1));
 	memo->never_attno = MemoryContextAlloc(cxt, sizeof(AttrNumber) * Max(nargs, 1));
@@ -112,33 +136,20 @@ memo_plan(GuardRowMemo *memo, FuncExpr *expr, int nargs, MemoryContext cxt)
 	memo->nnever = 0;
 	memo->region_arg = -1;
 	memo->region_attno = InvalidAttrNumber;
-	if (expr && IsA(expr, FuncExpr))
+	for (i = 1; i < nargs; i++)
 	{
-		foreach(lc, expr->args)
-		{
-			Node	   *arg = lfirst(lc);
-			GuardColumn *col = NULL;
-			AttrNumber	attno = InvalidAttrNumber;
+		GuardColumn *col = attnos[i] > 0 ? guard_column(g, attnos[i]) : NULL;
 
-			if (i >= nargs)
-				break;
-			if (i > 0 && IsA(arg, Var) && ((Var *) arg)->varattno > 0)
-			{
-				attno = ((Var *) arg)->varattno;
-				col = guard_column(g, attno);
-			}
-			if (col && col->never_store)
-			{
-				memo->never_arg[memo->nnever] = i;
-				memo->never_attno[memo->nnever] = attno;
-				memo->never_col[memo->nnever++] = col;
-			}
-			else if (col && col->region && g->localizations && memo->region_arg < 0)
-			{
-				memo->region_arg = i;
-				memo->region_attno = attno;
-			}
-			i++;
+		if (col && col->never_store)
+		{
+			memo->never_arg[memo->nnever] = i;
+			memo->never_attno[memo->nnever] = attnos[i];
+			memo->never_col[memo->nnever++] = col;
+		}
+		else if (col && col->region && g->localizations && memo->region_arg < 0)
+		{
+			memo->region_arg = i;
+			memo->region_attno = attnos[i];
 		}
 	}
 	memo->check_rows = g->governed && g->policy != NULL;
@@ -146,7 +157,7 @@ memo_plan(GuardRowMemo *memo, FuncExpr *expr, int nargs, MemoryContext cxt)
 
 static GuardRowMemo *
 memo_rebuild(GuardRowMemo *memo, MemoryContext cxt, Oid relid,
-			 FuncExpr *expr, int nargs)
+			 const AttrNumber *attnos, int nargs)
 {
 	GuardRel   *g = guard_get(relid);
 
@@ -161,19 +172,16 @@ memo_rebuild(GuardRowMemo *memo, MemoryContext cxt, Oid relid,
 	memo->relid = relid;
 	memo->g = g;
 	memo->generation = g->generation;
-	memo_plan(memo, expr, nargs, cxt);
+	memo_plan(memo, attnos, nargs, cxt);
 	return memo;
 }
 
 /* The memo of a call site, (re)built if missing or stale. */
-static inline GuardRowMemo *
-memo_refresh(GuardRowMemo *memo, MemoryContext cxt, Oid relid,
-			 FuncExpr *expr, int nargs)
+static inline bool
+memo_current(GuardRowMemo *memo, Oid relid)
 {
-	if (likely(memo && memo->relid == relid && memo->g->valid &&
-			   memo->generation == memo->g->generation))
-		return memo;
-	return memo_rebuild(memo, cxt, relid, expr, nargs);
+	return likely(memo && memo->relid == relid && memo->g->valid &&
+				  memo->generation == memo->g->generation);
 }
 
 /*
@@ -350,9 +358,15 @@ governance_guard_row(PG_FUNCTION_ARGS)
 	GuardRowMemo *memo;
 	int			i;
 
-	memo = memo_refresh((GuardRowMemo *) fcinfo->flinfo->fn_extra, fcinfo->flinfo->fn_mcxt,
-						relid, (FuncExpr *) fcinfo->flinfo->fn_expr, PG_NARGS());
-	fcinfo->flinfo->fn_extra = memo;
+	memo = (GuardRowMemo *) fcinfo->flinfo->fn_extra;
+	if (!memo_current(memo, relid))
+	{
+		AttrNumber *attnos = guard_call_attnos((FuncExpr *) fcinfo->flinfo->fn_expr, PG_NARGS());
+
+		memo = memo_rebuild(memo, fcinfo->flinfo->fn_mcxt, relid, attnos, PG_NARGS());
+		pfree(attnos);
+		fcinfo->flinfo->fn_extra = memo;
+	}
 	if (!guard_row_begin(memo))
 		PG_RETURN_BOOL(true);
 	for (i = 0; i < memo->nnever; i++)
@@ -376,7 +390,9 @@ governance_guard_row(PG_FUNCTION_ARGS)
 typedef struct GuardCheckState
 {
 	Oid			relid;
-	FuncExpr   *expr;
+	Oid			funcid;			/* governance._guard_row */
+	int			nargs;
+	AttrNumber *attnos;			/* what each argument reads */
 	MemoryContext cxt;
 	bool		ready;			/* first row's checks done */
 	GuardRowMemo *memo;
@@ -391,10 +407,10 @@ guard_check_first_row(GuardCheckState *cs)
 {
 	AclResult	aclresult;
 
-	aclresult = pg_proc_aclcheck(cs->expr->funcid, GetUserId(), ACL_EXECUTE);
+	aclresult = pg_proc_aclcheck(cs->funcid, GetUserId(), ACL_EXECUTE);
 	if (aclresult != ACLCHECK_OK)
-		aclcheck_error(aclresult, OBJECT_FUNCTION, get_func_name(cs->expr->funcid));
-	InvokeFunctionExecuteHook(cs->expr->funcid);
+		aclcheck_error(aclresult, OBJECT_FUNCTION, get_func_name(cs->funcid));
+	InvokeFunctionExecuteHook(cs->funcid);
 	cs->ready = true;
 }
 
@@ -432,8 +448,9 @@ guard_check_eval(ExprState *state, ExprContext *econtext, bool *isnull)
 	*isnull = false;
 	if (unlikely(!cs->ready))
 		guard_check_first_row(cs);
-	memo = cs->memo = memo_refresh(cs->memo, cs->cxt, cs->relid, cs->expr,
-								   list_length(cs->expr->args));
+	memo = cs->memo;
+	if (!memo_current(memo, cs->relid))
+		memo = cs->memo = memo_rebuild(memo, cs->cxt, cs->relid, cs->attnos, cs->nargs);
 	if (!guard_row_begin(memo))
 		return BoolGetDatum(true);
 	for (i = 0; i < memo->nnever; i++)
@@ -453,7 +470,8 @@ guard_check_eval(ExprState *state, ExprContext *econtext, bool *isnull)
 /*
  * An expression state evaluating the guard constraint expr (a planned
  * FuncExpr of governance._guard_row) on rows of relid, allocated in the
- * current memory context, which must live as long as the statement.
+ * current memory context, which must live as long as the statement.  It
+ * keeps nothing of expr, which may be freed meanwhile.
  */
 ExprState *
 guard_check_state(Oid relid, FuncExpr *expr)
@@ -462,9 +480,11 @@ guard_check_state(Oid relid, FuncExpr *expr)
 	GuardCheckState *cs = palloc0(sizeof(GuardCheckState));
 
 	cs->relid = relid;
-	cs->expr = expr;
+	cs->funcid = expr->funcid;
+	cs->nargs = list_length(expr->args);
+	cs->attnos = guard_call_attnos(expr, cs->nargs);
 	cs->cxt = CurrentMemoryContext;
-	state->expr = (Expr *) expr;
+	state->expr = NULL;
 	state->evalfunc = guard_check_eval;
 	state->evalfunc_private = cs;
 	return state;

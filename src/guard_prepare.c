@@ -173,7 +173,7 @@ prepare_result_relation(ResultRelInfo *rri, EState *estate)
 		FuncExpr   *planned = cached_guard_check(g, constr->check[i].ccbin);
 
 		if (planned)
-			exprs[i] = guard_check_state(RelationGetRelid(rel), copyObject(planned));
+			exprs[i] = guard_check_state(RelationGetRelid(rel), planned);
 		else
 			exprs[i] = lazy_check_state(constr->check[i].ccbin, estate);
 	}
