@@ -4,8 +4,8 @@
 -- parsing the constraint; it must refuse and accept exactly what
 -- governance._guard_row does, next to the table's own CHECK constraints,
 -- for rows from VALUES (virtual tuples) and from another table (heap
--- tuples), on INSERT, UPDATE, ON CONFLICT, prepared statements, CTEs and
--- partitions.  A DEBUG1 message says when a statement took that path.
+-- tuples), on INSERT, UPDATE, ON CONFLICT, MERGE, prepared statements, CTEs
+-- and partitions.  A DEBUG1 message says when a statement took that path.
 SET search_path = public, governance;
 \set VERBOSITY default
 SELECT count(*) AS policies FROM (SELECT governance.load_bundled_policy(n) FROM governance.bundled_policies() n) s;
@@ -37,6 +37,17 @@ UPDATE orders SET qty = 0 WHERE id = 2;
 UPDATE orders SET region = 'CN-ZJ', note = 'moved' WHERE id = 2;
 INSERT INTO orders VALUES (1, 'c', NULL, 'CN', 1, 'dup') ON CONFLICT (id) DO UPDATE SET region = 'MO';
 INSERT INTO orders VALUES (1, 'c', NULL, 'CN', 1, 'dup') ON CONFLICT (id) DO UPDATE SET note = 'upserted';
+MERGE INTO orders o USING (VALUES (2, 'HK'), (6, 'CN')) v(id, region) ON o.id = v.id
+  WHEN MATCHED THEN UPDATE SET region = v.region
+  WHEN NOT MATCHED THEN INSERT VALUES (v.id, 'c', NULL, v.region, 1, NULL);
+MERGE INTO orders o USING (VALUES (2, 'CN'), (6, 'TW')) v(id, region) ON o.id = v.id
+  WHEN MATCHED THEN UPDATE SET region = v.region
+  WHEN NOT MATCHED THEN INSERT VALUES (v.id, 'c', NULL, v.region, 1, NULL);
+MERGE INTO orders o USING (VALUES (6, 'CN-HB')) v(id, region) ON o.id = v.id
+  WHEN NOT MATCHED THEN INSERT VALUES (v.id, 'c', NULL, v.region, 1, NULL);
+-- an empty region is no region, even once the memo holds values
+INSERT INTO orders VALUES (7, 'c', NULL, '', 1, NULL);
+INSERT INTO orders VALUES (7, 'c', NULL, '   ', 1, NULL);
 RESET client_min_messages;
 SELECT id, customer, cvv, region, qty, note FROM orders ORDER BY id;
 

@@ -187,14 +187,15 @@ memo_current(GuardRowMemo *memo, Oid relid)
 /*
  * A region value of at most REGION_MAX_LEN bytes (trailing char(n) padding
  * trimmed) as one integer, its length in the top byte: the memo compares
- * one word per remembered value.
+ * one word per remembered value.  Empty slots are 0, which no key is.
  */
 StaticAssertDecl(REGION_MAX_LEN < 8, "a region key holds the bytes and the length");
 
 static inline uint64
 region_key(const char *raw, int len)
 {
-	uint64		key = (uint64) len << 56;
+	/* 0x80: never 0, the value of an empty memo slot */
+	uint64		key = (uint64) (len | 0x80) << 56;
 
 	/* unrolled: this runs for every row */
 	switch (len)
@@ -236,10 +237,12 @@ region_memo_hit(const GuardRel *g, uint64 key)
 {
 	int			i;
 
-	for (i = 0; i < g->nregions; i++)
-		if (g->region_key[i] == key)
-			return true;
-	return false;
+	bool		hit = false;
+
+	/* every slot, without an early exit: no branch that depends on the row */
+	for (i = 0; i < GUARD_REGION_MEMO; i++)
+		hit |= (g->region_key[i] == key);
+	return hit;
 }
 
 static void
