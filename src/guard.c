@@ -239,8 +239,8 @@ region_memo_hit(const GuardRel *g, uint64 key)
 
 	bool		hit = false;
 
-	/* every slot, without an early exit: no branch that depends on the row */
-	for (i = 0; i < GUARD_REGION_MEMO; i++)
+	/* no early exit: the loop runs as often for every row, well predicted */
+	for (i = 0; i < g->nregions; i++)
 		hit |= (g->region_key[i] == key);
 	return hit;
 }
