@@ -179,7 +179,8 @@ prepare_result_relation(ResultRelInfo *rri, EState *estate)
 	}
 	rri->ri_ConstraintExprs = exprs;
 	MemoryContextSwitchTo(old);
-	elog(DEBUG1, "pg_governance: guard of %s prepared from the cache", g->relname);
+	ereport(DEBUG1,
+			(errmsg_internal("pg_governance: guard of %s prepared from the cache", g->relname)));
 }
 
 static void
