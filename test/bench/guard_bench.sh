@@ -4,14 +4,16 @@
 # Method (issue: performance goals of the guard):
 #   - a 10-column table with 4 tagged columns (region, phone, email, created),
 #     bound to ctyun-huiju-2024 so that localization is checked on every row,
-#     against the same table without governance ("plain") and with a
-#     do-nothing C BEFORE ROW trigger ("noop");
+#     against the same table without governance ("plain"), with a
+#     do-nothing C BEFORE ROW trigger ("noop") and with only CHECK (id > -1)
+#     ("checked", the floor of any CHECK constraint);
 #   - INSERT ... SELECT and COPY of 300k rows, ROUNDS rounds (default 7) in
 #     ONE session, a warm-up round discarded.  Inside a round the 300k rows go
-#     in as 30 slices of 10k, plain / noop / governed taking turns slice by
-#     slice (and rotating who goes first), so that drift hits all three alike;
-#     a round's time is the sum of its slices.  Reported: medians and ratios
-#     of medians, and the median of the per-round ratios;
+#     in as 30 slices of 10k, the four tables taking turns slice by slice (and
+#     rotating who goes first), so that drift hits them all alike; a round's
+#     time is the sum of its slices.  Reported: the median of the per-slice
+#     ratios (the steadiest), medians and ratios of medians, and the median
+#     of the per-round ratios;
 #   - single-row INSERTs under pgbench (1 client, BENCH_SECONDS per run,
 #     default 10): plain and governed INSERTs interleaved at random inside each
 #     run, PGBENCH_ROUNDS runs (default 7); median of the per-run TPS ratios.

@@ -1,6 +1,7 @@
 -- test/bench/guard_bench.sql — per-row cost of the guard, run by guard_bench.sh.
--- One session; plain, noop (a do-nothing C BEFORE ROW trigger) and governed
--- runs alternate inside each round, so that drift hits all three alike.
+-- One session; plain, noop (a do-nothing C BEFORE ROW trigger), checked (only
+-- CHECK (id > -1): the floor of any CHECK constraint) and governed runs
+-- alternate inside each round, so that drift hits them all alike.
 \set ON_ERROR_STOP 1
 \pset footer off
 CREATE EXTENSION pg_governance;
@@ -10,8 +11,8 @@ CREATE TABLE plain (id bigint, region text, phone text, email text, created time
                     a int, b text, c numeric, d date, e text);
 CREATE TABLE noop (LIKE plain);
 CREATE TABLE governed (LIKE plain);
--- the floor of any CHECK constraint, for the single-row inserts (pgbench):
--- PostgreSQL 15 prepares CHECK expressions once per statement
+-- the floor of any CHECK constraint: PostgreSQL 15 prepares CHECK
+-- expressions once per statement, and evaluates them once per row
 CREATE TABLE checked (LIKE plain);
 ALTER TABLE checked ADD CONSTRAINT trivial CHECK (id > -1);
 CREATE TRIGGER noop_row BEFORE INSERT OR UPDATE ON noop
@@ -33,9 +34,9 @@ SELECT g::bigint AS id, (ARRAY['CN','CN-SH','CN-BJ','CN-GD'])[1 + g % 4] AS regi
        g % 1000 AS a, md5(g::text) AS b, (g % 997)::numeric / 7 AS c,
        date '2020-01-01' + (g % 1000) AS d, repeat('x', 20) AS e
 FROM generate_series(1, 300000) g;
--- 30 slices of 10k rows: the three tables take turns slice by slice, so that
--- the machine's drift (these 2-core machines wander by 5% and more within a
--- minute) hits all three alike; each table still receives all 300k rows.
+-- 30 slices of 10k rows: the tables take turns slice by slice, so that the
+-- machine's drift (these 2-core machines wander by 5% and more within a
+-- minute) hits them all alike; each table still receives all 300k rows.
 DO $$
 BEGIN
     FOR k IN 0 .. 29 LOOP
@@ -50,19 +51,19 @@ CREATE PROCEDURE bench(rounds int) LANGUAGE plpgsql AS $$
 DECLARE
     t0 timestamptz;
     tbl text;
-    tables text[] := ARRAY['plain', 'noop', 'governed'];
+    tables text[] := ARRAY['plain', 'noop', 'governed', 'checked'];
     workload text;
     k int;
     i int := 0;
 BEGIN
     FOR r IN 1 .. rounds LOOP
         FOREACH workload IN ARRAY ARRAY['insert_select', 'copy'] LOOP
-            TRUNCATE plain, noop, governed;
+            TRUNCATE plain, noop, governed, checked;
             COMMIT;
             FOR k IN 0 .. 29 LOOP
                 i := i + 1;
-                -- each table goes first, second and third in turn
-                FOREACH tbl IN ARRAY tables[1 + i % 3 :] || tables[: i % 3] LOOP
+                -- each table goes first, second, third and last in turn
+                FOREACH tbl IN ARRAY tables[1 + i % 4 :] || tables[: i % 4] LOOP
                     t0 := clock_timestamp();
                     IF workload = 'insert_select' THEN
                         EXECUTE format('INSERT INTO %I SELECT * FROM %I', tbl, 'src_' || k);
@@ -88,16 +89,19 @@ CREATE TABLE slices AS SELECT * FROM timings;
 TRUNCATE timings;
 INSERT INTO timings SELECT workload, tbl, round, sum(ms) FROM slices GROUP BY 1, 2, 3;
 
--- the steadiest figure: slices of the three tables that ran back to back are
+-- the steadiest figure: slices of the tables that ran back to back are
 -- compared with each other, and the median of those ratios is taken, so that
 -- a burst of writeback that hits one slice does not move the result
 SELECT workload,
        round(percentile_cont(0.5) WITHIN GROUP (ORDER BY g.ms / p.ms)::numeric, 3) AS governed_plain,
        round(percentile_cont(0.5) WITHIN GROUP (ORDER BY g.ms / n.ms)::numeric, 3) AS governed_noop,
        round(percentile_cont(0.5) WITHIN GROUP (ORDER BY n.ms / p.ms)::numeric, 3) AS noop_plain,
+       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY c.ms / p.ms)::numeric, 3) AS checked_plain,
+       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY g.ms / c.ms)::numeric, 3) AS governed_checked,
        count(*) AS slices
 FROM slices g JOIN slices p USING (workload, round, slice) JOIN slices n USING (workload, round, slice)
-WHERE g.tbl = 'governed' AND p.tbl = 'plain' AND n.tbl = 'noop'
+     JOIN slices c USING (workload, round, slice)
+WHERE g.tbl = 'governed' AND p.tbl = 'plain' AND n.tbl = 'noop' AND c.tbl = 'checked'
 GROUP BY workload ORDER BY workload;
 
 SELECT workload, tbl, count(*) AS runs,
@@ -128,4 +132,4 @@ FROM m g, m p, m n
 WHERE g.workload = 'copy' AND p.workload = g.workload AND n.workload = g.workload
   AND g.tbl = 'governed' AND p.tbl = 'plain' AND n.tbl = 'noop';
 \endif
-TRUNCATE plain, noop, governed;
+TRUNCATE plain, noop, governed, checked;
