@@ -176,7 +176,7 @@ memo_rebuild(GuardRowMemo *memo, MemoryContext cxt, Oid relid,
 	return memo;
 }
 
-/* The memo of a call site, (re)built if missing or stale. */
+/* Is the memo of a call site there and still right for relid? */
 static inline bool
 memo_current(GuardRowMemo *memo, Oid relid)
 {
@@ -236,7 +236,6 @@ static inline bool
 region_memo_hit(const GuardRel *g, uint64 key)
 {
 	int			i;
-
 	bool		hit = false;
 
 	/* no early exit: the loop runs as often for every row, well predicted */
