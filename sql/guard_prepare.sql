@@ -123,6 +123,56 @@ UPDATE pay SET region = 'CN-SC' WHERE id = 1;
 RESET client_min_messages;
 SELECT * FROM pay ORDER BY id;
 
+-- the two paths agree row for row: generated rows go to the same partition
+-- through its parent (tuple routing: PostgreSQL's path) and directly (the
+-- cached path), and must meet the same outcome
+CREATE TABLE dual (id int, customer text, cvv text, region text) PARTITION BY LIST (id);
+CREATE TABLE dual_leaf PARTITION OF dual DEFAULT;
+SELECT governance.bind('dual', '21vianet-online-2020');
+SELECT governance.tag('dual', 'customer', 'category=personal.name');
+SELECT governance.tag('dual', 'cvv', 'category=payment.security_code');
+SELECT governance.tag('dual', 'region', 'region');
+INSERT INTO dual_leaf VALUES (0, 'c', NULL, 'CN');
+CREATE TEMP TABLE dual_outcome (id int, routed text, direct text);
+DO $$
+DECLARE
+    r record;
+    a text;
+    b text;
+BEGIN
+    PERFORM setseed(0.42);
+    FOR r IN
+        SELECT g,
+               (ARRAY['CN', 'cn-sh', 'CN-HK', 'HK', 'TW', 'MO', 'US', 'XX', '', 'C', 'CN-',
+                      'cn-bj  ', NULL, 'CN-SHANG', 'CN-GD', 'cn'])[1 + floor(random() * 16)::int] AS region,
+               CASE WHEN random() < 0.2 THEN 'x' END AS cvv,
+               CASE WHEN random() < 0.8 THEN 'c' END AS customer
+        FROM generate_series(1, 400) g
+    LOOP
+        BEGIN
+            INSERT INTO dual VALUES (r.g, r.customer, r.cvv, r.region);
+            a := 'ok';
+        EXCEPTION WHEN OTHERS THEN
+            a := SQLSTATE || ' ' || SQLERRM;
+        END;
+        BEGIN
+            INSERT INTO dual_leaf VALUES (r.g, r.customer, r.cvv, r.region);
+            b := 'ok';
+        EXCEPTION WHEN OTHERS THEN
+            b := SQLSTATE || ' ' || SQLERRM;
+        END;
+        INSERT INTO dual_outcome VALUES (r.g, a, b);
+    END LOOP;
+END $$;
+SELECT count(*) FILTER (WHERE routed IS DISTINCT FROM direct) AS differ,
+       count(*) FILTER (WHERE routed = 'ok') AS accepted,
+       count(*) FILTER (WHERE routed LIKE 'GV001%') AS gv001,
+       count(*) FILTER (WHERE routed LIKE 'GV002%') AS gv002,
+       count(*) FILTER (WHERE routed LIKE '22P02%') AS invalid
+FROM dual_outcome;
+SELECT count(*) = 2 * (SELECT count(*) FROM dual_outcome WHERE routed = 'ok') AS rows_kept
+FROM dual_leaf WHERE id > 0;
+
 -- odd identifiers only ever reach messages, quoted
 CREATE TABLE "pr;ep ""t""" ("c;v ""v""" text, id int);
 SELECT governance.bind('"pr;ep ""t"""', '21vianet-online-2020');
@@ -169,6 +219,6 @@ EXPLAIN (COSTS OFF) INSERT INTO orders VALUES (40, 'c', '1', 'CN', 1, NULL);
 EXPLAIN (COSTS OFF, ANALYZE, TIMING OFF, SUMMARY OFF) INSERT INTO orders VALUES (40, 'c', '1', 'CN', 1, NULL);
 RESET client_min_messages;
 
-DROP TABLE orders, orders_src, refunds, pay, "pr;ep ""t""", stock;
+DROP TABLE orders, orders_src, refunds, pay, "pr;ep ""t""", stock, dual;
 DROP FUNCTION qty_ok(int);
 DROP ROLE gv_prep_writer;
