@@ -416,26 +416,37 @@ guard_check_first_row(GuardCheckState *cs)
 	cs->ready = true;
 }
 
-/* one column of the row under test, without deforming a heap tuple */
+/*
+ * The heap tuple to read attno from, when the slot holds one and has not
+ * deformed that far: reading it directly spares deforming every column
+ * before attno.  NULL: use the slot's own accessors.
+ */
+static inline HeapTuple
+row_heap_tuple(TupleTableSlot *slot, AttrNumber attno)
+{
+	if (attno > slot->tts_nvalid &&
+		(TTS_IS_HEAPTUPLE(slot) || TTS_IS_BUFFERTUPLE(slot)))
+		return ((HeapTupleTableSlot *) slot)->tuple;
+	return NULL;
+}
+
 static inline Datum
 row_getattr(TupleTableSlot *slot, AttrNumber attno, bool *isnull)
 {
-	if (attno > slot->tts_nvalid &&
-		(TTS_IS_HEAPTUPLE(slot) || TTS_IS_BUFFERTUPLE(slot)) &&
-		((HeapTupleTableSlot *) slot)->tuple != NULL)
-		return heap_getattr(((HeapTupleTableSlot *) slot)->tuple, attno,
-							slot->tts_tupleDescriptor, isnull);
+	HeapTuple	tuple = row_heap_tuple(slot, attno);
+
+	if (tuple)
+		return heap_getattr(tuple, attno, slot->tts_tupleDescriptor, isnull);
 	return slot_getattr(slot, attno, isnull);
 }
 
 static inline bool
 row_attisnull(TupleTableSlot *slot, AttrNumber attno)
 {
-	if (attno > slot->tts_nvalid &&
-		(TTS_IS_HEAPTUPLE(slot) || TTS_IS_BUFFERTUPLE(slot)) &&
-		((HeapTupleTableSlot *) slot)->tuple != NULL)
-		return heap_attisnull(((HeapTupleTableSlot *) slot)->tuple, attno,
-							  slot->tts_tupleDescriptor);
+	HeapTuple	tuple = row_heap_tuple(slot, attno);
+
+	if (tuple)
+		return heap_attisnull(tuple, attno, slot->tts_tupleDescriptor);
 	return slot_attisnull(slot, attno);
 }
 
