@@ -163,6 +163,7 @@ sync_constraint(Relation rel, bool restoring)
 	char	   *want_name = guard_constraint_name(rel);
 	bool		have = false;
 	char	   *rename = NULL;
+	const char *qualname;
 	Relation	conrel;
 	SysScanDesc scan;
 	ScanKeyData key;
@@ -215,29 +216,25 @@ sync_constraint(Relation rel, bool restoring)
 	systable_endscan(scan);
 	table_close(conrel, AccessShareLock);
 
+	qualname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+										  RelationGetRelationName(rel));
 	if (!restoring)
 		foreach(lc, drop)
 			commands = lappend(commands, psprintf("ALTER TABLE %s DROP CONSTRAINT %s",
-								quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-														   RelationGetRelationName(rel)),
-								quote_identifier(lfirst(lc))));
-	if (rename && !restoring)
+												  qualname, quote_identifier(lfirst(lc))));
+	if (rename)
 	{
 		/* the right check under another name: no need to validate it again */
-		commands = lappend(commands, psprintf("ALTER TABLE %s RENAME CONSTRAINT %s TO %s",
-							quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-													   RelationGetRelationName(rel)),
-							quote_identifier(rename), quote_identifier(want_name)));
+		if (!restoring)
+			commands = lappend(commands, psprintf("ALTER TABLE %s RENAME CONSTRAINT %s TO %s",
+												  qualname, quote_identifier(rename),
+												  quote_identifier(want_name)));
 		have = true;
 	}
-	else if (rename)
-		have = true;
 	if (tagged && !have && !(restoring && drop != NIL))
 		commands = lappend(commands,
 						   psprintf("ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s)",
-									quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-															   RelationGetRelationName(rel)),
-									quote_identifier(want_name),
+									qualname, quote_identifier(want_name),
 									guard_check_expression(rel, want)));
 	return commands;
 }
