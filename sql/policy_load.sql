@@ -176,6 +176,14 @@ SELECT governance.load_policy(replace(yaml, 'effective_date: 2024-01-01', 'effec
 SELECT governance.load_policy(replace(yaml, 'effective_date: 2024-01-01', 'effective_date: 2023-02-29')) FROM doc WHERE name = 'mini';
 SELECT governance.load_policy(replace(yaml, 'effective_date: 2024-01-01', 'effective_date: "2024- 1- 1"')) FROM doc WHERE name = 'mini';
 SELECT governance.load_policy(replace(yaml, 'retention:', repeat('x', 300) || ':')) FROM doc WHERE name = 'mini';
+-- names are catalog keys: bounded (a 10,000-character recipient used to fail as an index row)
+SELECT governance.load_policy(replace(yaml, '百度SDK', repeat('长', 10000))) FROM doc WHERE name = 'mini';
+SELECT governance.load_policy(replace(yaml, '百度SDK', repeat('长', 201))) FROM doc WHERE name = 'mini';
+SELECT governance.load_policy(replace(yaml, 'id: ret.logs', 'id: ret.' || repeat('x', 300))) FROM doc WHERE name = 'mini';
+BEGIN;
+SELECT governance.load_policy(replace(yaml, '百度SDK', repeat('长', 200))) IS NOT NULL AS loaded FROM doc WHERE name = 'mini';
+SELECT length(name) FROM governance.recipient WHERE name LIKE '长%';
+ROLLBACK;
 -- bad durations
 SELECT governance.load_policy(replace(yaml, 'minimum: P6M', 'minimum: 6 months')) FROM doc WHERE name = 'mini';
 SELECT governance.load_policy(replace(yaml, 'deadline: PT72H', 'deadline: P72H')) FROM doc WHERE name = 'mini';

@@ -19,6 +19,7 @@
 #include <limits.h>
 
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/varlena.h"
@@ -69,6 +70,7 @@ static const char *const vocab_language[] = {"zh", "en", "zh-en", NULL};
 typedef enum FieldType
 {
 	FT_TEXT,					/* non-empty string */
+	FT_NAME,					/* non-empty string, short enough for a key */
 	FT_IDENT,					/* [a-z][a-z0-9_.-]* */
 	FT_POLICY_NAME,				/* [a-z0-9][a-z0-9_.-]* */
 	FT_DATE,					/* YYYY-MM-DD */
@@ -196,7 +198,7 @@ static const FieldSpec parameter_fields[] = {
 static const MapSpec parameter_spec = {"a parameter", parameter_fields, NULL};
 
 static const FieldSpec recipient_fields[] = {
-	F("name", FT_TEXT, true),
+	F("name", FT_NAME, true),
 	F_ENUM("class", vocab_recipient_class, true),
 	F("provider", FT_TEXT, false),
 	F("description", FT_TEXT, false),
@@ -458,6 +460,24 @@ expect_scalar(SchemaCtx *ctx, YNode *node, const char *what)
 		schema_error(ctx, node, NULL, "expected %s but found an empty value", what);
 }
 
+/*
+ * Names are catalog keys (primary keys, label values): a name of any
+ * length would fail as an index row, so they are bounded here, with a
+ * position, like every other schema error.
+ */
+#define POLICY_NAME_MAX_CHARS	200
+
+static void
+check_name_length(SchemaCtx *ctx, YNode *node)
+{
+	int			chars = pg_mbstrlen_with_len(node->value, strlen(node->value));
+
+	if (chars > POLICY_NAME_MAX_CHARS)
+		schema_error(ctx, node,
+					 "Names are at most 200 characters; put longer text in description: or source:.",
+					 "name too long (%d characters)", chars);
+}
+
 static bool
 ident_valid(const char *s, bool digit_first)
 {
@@ -563,9 +583,15 @@ walk_value(SchemaCtx *ctx, YNode *node, const FieldSpec *f, FieldType type)
 			expect_scalar(ctx, node, "a text");
 			escape_json(&ctx->out, node->value);
 			break;
+		case FT_NAME:
+			expect_scalar(ctx, node, "a name");
+			check_name_length(ctx, node);
+			escape_json(&ctx->out, node->value);
+			break;
 		case FT_IDENT:
 		case FT_POLICY_NAME:
 			expect_scalar(ctx, node, "a name");
+			check_name_length(ctx, node);
 			if (!ident_valid(node->value, type == FT_POLICY_NAME))
 				schema_error(ctx, node,
 							 type == FT_POLICY_NAME
