@@ -242,11 +242,16 @@ SELECT governance.load_bundled_policy('no-such-policy');
 SELECT governance.load_policy_file('relative/path.yaml');
 SELECT governance.load_policy_file('/nonexistent/policy.yaml');
 SELECT governance.load_policy_file('/tmp');
-\! printf 'policy:\n  name: caf\351\n' > /tmp/pg_governance_latin1.yaml
-SELECT governance.load_policy_file('/tmp/pg_governance_latin1.yaml');
-\! printf 'policy:\n  name: from-file\n  version: "1"\n  title: t\n  controller: c\nrules: {}\n' > /tmp/pg_governance_ok.yaml
-SELECT governance.load_policy_file('/tmp/pg_governance_ok.yaml');
-SELECT name, origin FROM governance.policy WHERE name = 'from-file';
+-- files are written into the throw-away cluster's data directory (not /tmp)
+SELECT current_setting('data_directory') AS datadir \gset
+\set latin1_file :datadir '/pg_governance_latin1.yaml'
+\set ok_file :datadir '/pg_governance_ok.yaml'
+COPY (VALUES ('policy:'), ('  name: café')) TO :'latin1_file' WITH (ENCODING 'LATIN1');
+SELECT governance.load_policy_file(:'latin1_file');
+COPY (VALUES ('policy:'), ('  name: from-file'), ('  version: "1"'), ('  title: t'),
+             ('  controller: c'), ('rules: {}')) TO :'ok_file';
+SELECT governance.load_policy_file(:'ok_file');
+SELECT name, replace(origin, :'datadir', '$PGDATA') AS origin FROM governance.policy WHERE name = 'from-file';
 
 -- ------------------------------------------------------------------ privileges
 CREATE ROLE gv_plain_user;
@@ -256,13 +261,34 @@ SET ROLE gv_plain_user;
 SELECT governance.load_policy('policy: {}');
 SELECT governance.drop_policy('from-file');
 SELECT governance.set_parameter('test-mini', 'after_account_closed', 'P1Y');
-SELECT governance.load_policy_file('/tmp/pg_governance_ok.yaml');
+SELECT governance.load_policy_file(:'ok_file');
 RESET ROLE;
 SET ROLE gv_admin_user;
 SELECT governance.load_policy(replace(yaml, 'version: "1"', 'version: "4"')) FROM doc WHERE name = 'mini';
-SELECT governance.load_policy_file('/tmp/pg_governance_ok.yaml');
+SELECT governance.load_policy_file('/nonexistent/pg_governance_ok.yaml');
 SELECT count(*) > 0 AS admin_reads_rules FROM governance.rules;
 RESET ROLE;
+
+-- ------------------------------------------- SQLSTATEs of missing objects
+-- as in PostgreSQL: a missing object is 42704, a missing column 42703; GV010
+-- is only for invalid policy documents
+CREATE FUNCTION pg_temp.sqlstate_of(stmt text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE stmt;
+    RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE || ': ' || SQLERRM;
+END $$;
+SELECT stmt, pg_temp.sqlstate_of(stmt) FROM (VALUES
+    ($$SELECT governance.drop_policy('no-such-policy')$$),
+    ($$SELECT governance.set_parameter('no-such-policy', 'after_account_closed', 'P1Y')$$),
+    ($$SELECT governance.set_parameter('test-mini', 'no_such_parameter', 'P1Y')$$),
+    ($$SELECT governance.set_parameter('test-mini', 'after_account_closed', 'one year')$$),
+    ($$SELECT governance.in_jurisdiction('CN', 'no_such_jurisdiction', 'test-mini')$$),
+    ($$SELECT governance.load_bundled_policy('no-such-policy')$$),
+    ($$SELECT governance.load_bundled_policy('../x')$$),
+    ($$SELECT governance.load_policy_file('/tmp')$$),
+    ($$SELECT governance.load_policy('policy: {}')$$)) v(stmt);
 
 -- ------------------------------------------------------------------- dropping
 SELECT governance.drop_policy('no-such-policy');

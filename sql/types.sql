@@ -78,9 +78,12 @@ RESET enable_sort;
 SELECT count(*) FROM cats a JOIN cats b USING (c);
 
 -- binary send/receive round trip
+-- (through a file in the throw-away cluster's data directory, not /tmp)
 CREATE TABLE cats_copy (c governance.category);
-COPY cats TO '/tmp/pg_governance_cats.bin' WITH (FORMAT binary);
-COPY cats_copy FROM '/tmp/pg_governance_cats.bin' WITH (FORMAT binary);
+SELECT current_setting('data_directory') || '/pg_governance_cats.bin' AS cats_file,
+       current_setting('data_directory') || '/pg_governance_regions.bin' AS regions_file \gset
+COPY cats TO :'cats_file' WITH (FORMAT binary);
+COPY cats_copy FROM :'cats_file' WITH (FORMAT binary);
 SELECT count(*) AS same FROM cats a JOIN cats_copy b ON a.c = b.c;
 SELECT count(*) AS rows FROM cats_copy;
 
@@ -124,9 +127,9 @@ EXPLAIN (COSTS OFF) SELECT * FROM regions_h WHERE r = 'hk';
 SELECT * FROM regions_h WHERE r = 'hk';
 RESET enable_seqscan;
 SELECT * FROM regions WHERE r <@ 'CN' ORDER BY r;
-COPY regions TO '/tmp/pg_governance_regions.bin' WITH (FORMAT binary);
+COPY regions TO :'regions_file' WITH (FORMAT binary);
 CREATE TABLE regions_copy (r governance.region);
-COPY regions_copy FROM '/tmp/pg_governance_regions.bin' WITH (FORMAT binary);
+COPY regions_copy FROM :'regions_file' WITH (FORMAT binary);
 SELECT r FROM regions_copy ORDER BY r;
 
 DROP TABLE cats, cats_copy, regions, regions_h, regions_copy;

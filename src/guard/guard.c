@@ -617,7 +617,7 @@ retained_error(GuardRel *g, const Retained *r, const char *what)
 					   g->relname, r->min->column, r->min->rule.category, g->policy,
 					   r->min->rule.rule_id, r->min->rule.source,
 					   r->min->anchor_column, r->min->anchor),
-			 errhint("Wait until the minimum retention has passed; retention jobs delete expired rows.")));
+			 errhint("Wait until the minimum retention has passed.")));
 }
 
 static TriggerData *

@@ -65,13 +65,13 @@ read_policy_file(const char *path, size_t *len_out)
 				 errhint("Give an absolute path on the database server.")));
 	if (!S_ISREG(st.st_mode))
 		ereport(ERROR,
-				(errcode(ERRCODE_GV_INVALID_POLICY),
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("policy file \"%s\" is not a regular file", path),
 				 errdetail("Policies are read from ordinary files."),
 				 errhint("Give the path of a .yaml file.")));
 	if (st.st_size > YAML_MAX_BYTES)
 		ereport(ERROR,
-				(errcode(ERRCODE_GV_INVALID_POLICY),
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("policy file \"%s\" is too large", path),
 				 errdetail("It has %lld bytes; a policy has at most %d.",
 						   (long long) st.st_size, YAML_MAX_BYTES),
@@ -216,7 +216,7 @@ check_bundled_name(const char *name)
 			break;
 	if (*p != '\0' || p == name || strstr(name, "..") != NULL || strcmp(name, "taxonomy") == 0)
 		ereport(ERROR,
-				(errcode(ERRCODE_GV_INVALID_POLICY),
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("\"%s\" is not the name of a bundled policy", name),
 				 errdetail("Bundled policy names are lowercase letters, digits, \"-\", \"_\" and \".\"."),
 				 errhint("SELECT governance.bundled_policies() lists them.")));
@@ -236,8 +236,8 @@ governance_load_bundled_policy(PG_FUNCTION_ARGS)
 	path = psprintf("%s/%s", bundled_policy_dir(), file);
 	if (access(path, R_OK) != 0)
 		ereport(ERROR,
-				(errcode(ERRCODE_GV_INVALID_POLICY),
-				 errmsg("no bundled policy named \"%s\"", name),
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("bundled policy \"%s\" does not exist", name),
 				 errdetail("There is no readable file \"%s\".", path),
 				 errhint("SELECT governance.bundled_policies() lists them.")));
 	data = read_policy_file(path, &len);

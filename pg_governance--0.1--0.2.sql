@@ -1,0 +1,181 @@
+/* pg_governance--0.1--0.2.sql: upgrade of pg_governance from 0.1 to 0.2.
+ * Written by hand, one section per concern as in src/; test/t/upgrade.sh
+ * checks that the result has exactly the objects of a fresh 0.2 install. */
+
+\echo Use "ALTER EXTENSION pg_governance UPDATE TO '0.2'" to load this file. \quit
+
+-- ---------------------------------------------------------------------------
+-- types (src/types/types.sql): equal values are byte-identical, so B-tree
+-- deduplication can be on for indexes over categories and regions
+-- ---------------------------------------------------------------------------
+ALTER OPERATOR FAMILY @extschema@.category_ops USING btree
+    ADD FUNCTION 4 (@extschema@.category, @extschema@.category) pg_catalog.btequalimage(oid);
+ALTER OPERATOR FAMILY @extschema@.region_ops USING btree
+    ADD FUNCTION 4 (@extschema@.region, @extschema@.region) pg_catalog.btequalimage(oid);
+
+-- ---------------------------------------------------------------------------
+-- policies (src/policy/policies.sql): a missing policy, parameter or
+-- jurisdiction is 42704 as in PostgreSQL; GV010 is for invalid documents
+-- ---------------------------------------------------------------------------
+ALTER FUNCTION @extschema@.bundled_policies() PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION drop_policy(name text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    bound text;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM @extschema@.policy p WHERE p.name = drop_policy.name) THEN
+        RAISE EXCEPTION 'policy "%" does not exist', name
+            USING ERRCODE = 'undefined_object',
+                  DETAIL = 'No loaded policy has that name; nothing was dropped.',
+                  HINT = 'SELECT name FROM governance.policies lists the loaded policies.';
+    END IF;
+    -- bindings are labels "policy=<name>" on tables, schemas or the database
+    SELECT string_agg(DISTINCT obj, ', ') INTO bound FROM (
+        SELECT pg_describe_object(l.classoid, l.objoid, l.objsubid) AS obj, l.label
+        FROM pg_seclabel l WHERE l.provider = 'governance'
+        UNION ALL
+        SELECT pg_describe_object(l.classoid, l.objoid, 0), l.label
+        FROM pg_shseclabel l WHERE l.provider = 'governance'
+    ) b
+    WHERE EXISTS (SELECT 1 FROM regexp_split_to_table(b.label, ';') item
+                  WHERE btrim(item) = 'policy=' || name);
+    IF bound IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot drop policy "%" because it is still bound', name
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  DETAIL = format('Bound to: %s.', bound),
+                  HINT = 'Bind those objects to another policy, or remove their policy label, first.';
+    END IF;
+    PERFORM pg_advisory_xact_lock(hashtext('pg_governance.policy:' || name));
+    INSERT INTO @extschema@.policy_history (name, version, sha256, yaml, document, loaded_at, loaded_by, dropped)
+        SELECT p.name, p.version, p.sha256, p.yaml, p.document, p.loaded_at, p.loaded_by, true
+        FROM @extschema@.policy p WHERE p.name = drop_policy.name;
+    PERFORM @extschema@._delete_policy_rows(name);
+    DELETE FROM @extschema@.parameter_setting s WHERE s.policy = drop_policy.name;
+    PERFORM @extschema@._invalidate_all();
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION set_parameter(policy text, name text, value text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM @extschema@.parameter_def d
+                   WHERE d.policy = set_parameter.policy AND d.name = set_parameter.name) THEN
+        RAISE EXCEPTION 'parameter "%" of policy "%" does not exist', name, policy
+            USING ERRCODE = 'undefined_object',
+                  DETAIL = 'Parameters are declared by the policy file.',
+                  HINT = 'SELECT policy, name FROM governance.parameters lists them.';
+    END IF;
+    IF value IS NOT NULL AND NOT @extschema@.is_iso8601_duration(value) THEN
+        RAISE EXCEPTION 'invalid ISO 8601 duration "%" for parameter "%" of policy "%"', value, name, policy
+            USING ERRCODE = 'invalid_datetime_format',
+                  DETAIL = 'Parameter values are ISO 8601 durations.',
+                  HINT = 'Write durations such as P6M, P3Y, P30D or PT72H; NULL goes back to the default.';
+    END IF;
+    IF value IS NULL THEN
+        DELETE FROM @extschema@.parameter_setting s
+        WHERE s.policy = set_parameter.policy AND s.name = set_parameter.name;
+    ELSE
+        INSERT INTO @extschema@.parameter_setting AS s (policy, name, value)
+        VALUES (policy, name, value)
+        ON CONFLICT ON CONSTRAINT parameter_setting_pkey
+        DO UPDATE SET value = EXCLUDED.value, set_at = now(), set_by = session_user;
+    END IF;
+    PERFORM @extschema@._invalidate_all();
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION in_jurisdiction(r region, jurisdiction text, policy text) RETURNS boolean
+LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    j @extschema@.jurisdiction;
+BEGIN
+    SELECT * INTO j FROM @extschema@.jurisdiction x
+    WHERE x.policy = in_jurisdiction.policy AND x.name = in_jurisdiction.jurisdiction;
+    IF NOT FOUND THEN
+        IF jurisdiction ~ '^[A-Z]{2}(-[A-Z0-9]{1,3})?$' THEN
+            RETURN jurisdiction::@extschema@.region OPERATOR(@extschema@.@>) r;
+        END IF;
+        RAISE EXCEPTION 'jurisdiction "%" of policy "%" does not exist', jurisdiction, policy
+            USING ERRCODE = 'undefined_object',
+                  DETAIL = 'Jurisdictions are declared by the policy file.',
+                  HINT = 'SELECT * FROM governance.jurisdiction lists them; a region code such as CN also works.';
+    END IF;
+    RETURN EXISTS (SELECT 1 FROM unnest(j.include) i WHERE i OPERATOR(@extschema@.@>) r)
+       AND NOT EXISTS (SELECT 1 FROM unnest(j.exclude) e WHERE e OPERATOR(@extschema@.@>) r);
+END
+$fn$;
+
+-- ---------------------------------------------------------------------------
+-- labels (src/label/labels.sql): a missing column is 42703, a missing hold
+-- 42704; read-only functions are parallel safe
+-- ---------------------------------------------------------------------------
+ALTER FUNCTION @extschema@._replace_item(text, text, text) PARALLEL SAFE;
+ALTER FUNCTION @extschema@._is_admin() PARALLEL SAFE;
+ALTER FUNCTION @extschema@.bound_policy(regclass) PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION tag(rel regclass, col name, label text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    PERFORM @extschema@._load();
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = rel AND a.attname = col
+                   AND a.attnum > 0 AND NOT a.attisdropped) THEN
+        RAISE EXCEPTION 'column "%" of relation % does not exist', col, rel
+            USING ERRCODE = 'undefined_column',
+                  DETAIL = 'Nothing was tagged.',
+                  HINT = 'Check the column name; it is matched exactly (case-sensitive).';
+    END IF;
+    EXECUTE format('SECURITY LABEL FOR governance ON COLUMN %s.%I IS %L', rel, col, label);
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION untag(rel regclass, col name) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    PERFORM @extschema@._load();
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = rel AND a.attname = col
+                   AND a.attnum > 0 AND NOT a.attisdropped) THEN
+        RAISE EXCEPTION 'column "%" of relation % does not exist', col, rel
+            USING ERRCODE = 'undefined_column', DETAIL = 'Nothing was untagged.',
+                  HINT = 'Check the column name; it is matched exactly (case-sensitive).';
+    END IF;
+    EXECUTE format('SECURITY LABEL FOR governance ON COLUMN %s.%I IS NULL', rel, col);
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION place_hold(rel regclass, subject text, reason text) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    id bigint;
+BEGIN
+    IF subject IS NULL OR reason IS NULL OR btrim(reason) = '' THEN
+        RAISE EXCEPTION 'a legal hold needs a subject and a reason'
+            USING ERRCODE = 'invalid_parameter_value', DETAIL = 'No hold was placed.',
+                  HINT = 'Say whose rows are held and why (case number, authority).';
+    END IF;
+    -- SHARE conflicts with the ROW EXCLUSIVE lock of DELETE, UPDATE and
+    -- TRUNCATE: deletes in flight finish first, later ones wait for this
+    -- transaction and then see the hold (other holds do not wait).
+    EXECUTE format('LOCK TABLE %s IN SHARE MODE', rel);
+    INSERT INTO @extschema@.hold (relation, subject, reason) VALUES (rel, subject, reason)
+        RETURNING hold_id INTO id;
+    PERFORM @extschema@._invalidate_relation(rel);
+    RETURN id;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION release_hold(hold_id bigint) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    rel regclass;
+BEGIN
+    UPDATE @extschema@.hold h SET released_at = now(), released_by = session_user
+    WHERE h.hold_id = release_hold.hold_id AND h.released_at IS NULL
+    RETURNING h.relation INTO rel;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'active legal hold % does not exist', hold_id
+            USING ERRCODE = 'undefined_object', DETAIL = 'The hold does not exist or was already released.',
+                  HINT = 'SELECT * FROM governance.holds WHERE released_at IS NULL lists active holds.';
+    END IF;
+    PERFORM @extschema@._invalidate_relation(rel);
+END
+$fn$;
+
