@@ -1,4 +1,6 @@
 -- test/demo.sql — the pg_governance walkthrough (run by test/demo.sh).
+-- Calls that return nothing end in \gset, so that psql prints no empty table;
+-- the statement after each such call shows what it changed.
 \set VERBOSITY default
 \pset footer off
 \echo
@@ -24,7 +26,9 @@ SELECT 'XX'::governance.region;
 \echo
 \echo '== 4. The five bundled policies, loaded from YAML with libyaml'
 SELECT governance.load_bundled_policy(n) AS loaded FROM governance.bundled_policies() n ORDER BY n;
-SELECT p.name, p.version,
+SELECT name, version, controller, title FROM governance.policies ORDER BY name;
+\echo '-- their rules, by kind:'
+SELECT p.name,
        count(*) FILTER (WHERE r.kind = 'localization') AS localization,
        count(*) FILTER (WHERE r.kind = 'retention') AS retention,
        count(*) FILTER (WHERE r.kind = 'sharing') AS sharing,
@@ -32,55 +36,83 @@ SELECT p.name, p.version,
        count(*) FILTER (WHERE r.kind = 'breach') AS breach,
        count(*) FILTER (WHERE r.kind = 'minors') AS minors
 FROM governance.policies p JOIN governance.rules r ON r.policy = p.name
-GROUP BY p.name, p.version ORDER BY p.name;
-\echo '-- every rule cites its clause, e.g. where ctyun stores data and which SDKs receive what:'
+GROUP BY p.name ORDER BY p.name;
+\echo '-- every rule quotes its clause, e.g. where ctyun stores data and which SDKs receive what:'
 SELECT rule_id, parameters ->> 'jurisdiction' AS stored_in, source
 FROM governance.rules WHERE policy = 'ctyun-huiju-2024' AND kind = 'localization';
 SELECT name, class, categories, purposes FROM governance.recipient
 WHERE policy = 'ctyun-huiju-2024' ORDER BY name;
-\echo '-- periods the texts leave to the law are parameters a DBA sets:'
-SELECT policy, name, value, left(description, 60) AS description
-FROM governance.parameters WHERE policy = 'jinpai-mail' ORDER BY name;
-SELECT governance.set_parameter('jinpai-mail', 'log_retention', 'P1Y') AS "log_retention := P1Y";
-\echo '-- a malformed policy file is refused with file:line:column, and nothing changes:'
-\! printf 'policy:\n  name: broken\n  version: "1"\n  title: t\n  controller: c\nrules:\n  retention:\n    - id: ret.x\n      categories: [log]\n      anchor: created\n      minimum: six months\n      source: "x"\n' > /tmp/pg_governance_demo_broken.yaml
-SELECT governance.load_policy_file('/tmp/pg_governance_demo_broken.yaml');
+\echo '-- periods a text leaves to the law are parameters, empty until a DBA sets them (section 8):'
+SELECT name, value, source FROM governance.parameters
+WHERE policy = '21vianet-online-2020' ORDER BY name;
+\echo '-- a malformed policy is refused with line:column, and nothing changes.'
+\echo '-- Here jinpai-mail again, with its six-month minimum written "six months":'
+SELECT governance.load_policy(replace(yaml, 'minimum: P6M', 'minimum: six months'))
+FROM governance.policy WHERE name = 'jinpai-mail';
+\echo '-- the loaded jinpai-mail still says P6M:'
+SELECT rule_id, parameters ->> 'minimum' AS minimum FROM governance.rules
+WHERE policy = 'jinpai-mail' AND rule_id = 'ret.log-minimum';
 
 \echo
-\echo '== 5. Tag a small schema: the guard is attached by the extension'
+\echo '== 5. Tag two tables: the extension attaches the guard itself'
 CREATE TABLE payments (id int PRIMARY KEY, customer text, card_last4 text, cvv text,
-                       region governance.region);
+                       region governance.region, closed date);
 CREATE TABLE mail_log (id int, account text, line text, created timestamptz DEFAULT now());
-\echo '-- governance.bind(table, policy) and governance.tag(table, column, label):'
-\o /dev/null
-SELECT governance.bind('payments', '21vianet-online-2020');
-SELECT governance.tag('payments', 'customer', 'category=personal.name; subject');
-SELECT governance.tag('payments', 'cvv', 'category=payment.security_code');
-SELECT governance.tag('payments', 'region', 'region');
-SELECT governance.bind('mail_log', 'jinpai-mail');
-SELECT governance.tag('mail_log', 'line', 'category=log.service');
-SELECT governance.tag('mail_log', 'account', 'subject');
-SELECT governance.tag('mail_log', 'created', 'anchor=created');
-\o
+SELECT governance.bind('payments', '21vianet-online-2020') \gset
+SELECT governance.tag('payments', 'customer', 'category=personal.name; subject') \gset
+SELECT governance.tag('payments', 'cvv', 'category=payment.security_code') \gset
+SELECT governance.tag('payments', 'region', 'region') \gset
+SELECT governance.tag('payments', 'closed', 'anchor=account_closed') \gset
+SELECT governance.bind('mail_log', 'jinpai-mail') \gset
+SELECT governance.tag('mail_log', 'line', 'category=log.service') \gset
+SELECT governance.tag('mail_log', 'account', 'subject') \gset
+SELECT governance.tag('mail_log', 'created', 'anchor=created') \gset
+\echo '-- governance.bind(table, policy) and governance.tag(table, column, label) gave:'
 SELECT relation, "column", categories, roles, policy FROM governance.tagged_columns ORDER BY 1, 2;
 \d payments
 
 \echo
-\echo '== 6. Writes the policies forbid are refused, with the clause that forbids them'
-INSERT INTO payments VALUES (1, '张三', '1234', NULL, 'CN-SH');
-\echo '-- the card security code must never be stored:'
-INSERT INTO payments VALUES (2, '李四', '5678', '123', 'CN-BJ');
-\echo '-- customer data must stay in mainland China (Hong Kong is outside):'
-INSERT INTO payments VALUES (3, '王五', '9012', NULL, 'HK');
-\echo '-- logs must be kept at least six months (Cybersecurity Law), so an early delete is refused:'
+\echo '== 6. Where the data is: mail_log has no region column, so its rows are where the database is'
+\echo '-- governance.set_database_region(''HK''): jinpai-mail stores personal information, logs included, in mainland China:'
+SELECT governance.set_database_region('HK') \gset
 INSERT INTO mail_log (id, account, line) VALUES (1, 'zhangsan@example.cn', 'login from 1.2.3.4');
+\echo '-- governance.set_database_region(''CN-SH''): the same row is accepted:'
+SELECT governance.set_database_region('CN-SH') \gset
+INSERT INTO mail_log (id, account, line) VALUES (1, 'zhangsan@example.cn', 'login from 1.2.3.4');
+
+\echo
+\echo '== 7. Writes the policies forbid are refused, with the clause that forbids them'
+INSERT INTO payments VALUES (1, '张三', '1234', NULL, 'CN-SH', NULL);
+\echo '-- the card security code must never be stored:'
+INSERT INTO payments VALUES (2, '李四', '5678', '123', 'CN-BJ', NULL);
+\echo '-- personal information must be stored in mainland China (Hong Kong is outside):'
+INSERT INTO payments VALUES (3, '王五', '9012', NULL, 'HK', NULL);
+\echo '-- logs must be kept at least six months, so an early delete is refused:'
 DELETE FROM mail_log WHERE id = 1;
 \echo '-- a legal hold keeps a subject''s rows, whatever their age:'
 INSERT INTO mail_log VALUES (2, 'lisi@example.cn', 'old login', now() - interval '2 years');
 SELECT governance.place_hold('mail_log', 'lisi@example.cn', 'case 2026-042') AS hold_id \gset
 DELETE FROM mail_log WHERE id = 2;
-SELECT governance.release_hold(:hold_id);
+\echo '-- governance.release_hold(hold_id), and the two-year-old row can go:'
+SELECT governance.release_hold(:hold_id) \gset
 DELETE FROM mail_log WHERE id = 2;
-\echo '-- errors are SQLSTATE class GV: WHEN SQLSTATE ''GV000'' catches them all'
-DO $$ BEGIN INSERT INTO payments VALUES (4, 'x', NULL, '999', 'CN');
+
+\echo
+\echo '== 8. A period the law sets: closed accounts under 21vianet-online-2020'
+INSERT INTO payments VALUES (10, '赵六', '3456', NULL, 'CN-BJ', current_date - 1000),
+                            (11, '钱七', '7890', NULL, 'CN-GD', current_date - 30);
+\echo '-- the text keeps data after an account is closed "as the law requires"; until a DBA says'
+\echo '-- how long (parameter after_account_closed), no closed account may be deleted:'
+DELETE FROM payments WHERE id = 10;
+\echo '-- governance.set_parameter(''21vianet-online-2020'', ''after_account_closed'', ''P2Y''):'
+SELECT governance.set_parameter('21vianet-online-2020', 'after_account_closed', 'P2Y') \gset
+SELECT name, value FROM governance.parameters
+WHERE policy = '21vianet-online-2020' AND name = 'after_account_closed';
+\echo '-- an account closed 1000 days ago may now be deleted; one closed 30 days ago may not:'
+DELETE FROM payments WHERE id = 10;
+DELETE FROM payments WHERE id = 11;
+
+\echo
+\echo '== 9. Errors are SQLSTATE class GV: WHEN SQLSTATE ''GV000'' catches them all'
+DO $$ BEGIN INSERT INTO payments VALUES (4, 'x', NULL, '999', 'CN', NULL);
 EXCEPTION WHEN SQLSTATE 'GV000' THEN RAISE NOTICE 'caught %: %', SQLSTATE, SQLERRM; END $$;
