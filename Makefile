@@ -6,6 +6,7 @@
 MODULE_big = pg_governance
 OBJS = \
 	src/module.o \
+	src/privileged.o \
 	src/types/category.o \
 	src/types/region.o \
 	src/types/iso3166.o \
@@ -17,6 +18,8 @@ OBJS = \
 	src/guard/guard.o \
 	src/guard/guard_prepare.o \
 	src/guard/guard_attach.o \
+	src/guard/guard_validate.o \
+	src/guard/guard_drop.o \
 	src/guard/ddl.o
 
 EXTENSION = pg_governance
@@ -39,10 +42,10 @@ DATA_built = pg_governance--$(EXTVERSION).sql
 # governance.load_bundled_policy() looks for them.
 DATA_policies = $(wildcard policies/*.yaml)
 
-REGRESS = types policy_load labels guard guard_prepare
+REGRESS = types policy_load labels guard guard_prepare escalation owner_escapes violating_rows
 REGRESS_OPTS = --inputdir=. --load-extension=pg_governance
 # isolation tests (specs/*.spec): concurrent sessions
-ISOLATION = guard_concurrency
+ISOLATION = guard_concurrency guard_races
 ISOLATION_OPTS = --load-extension=pg_governance
 
 PG_CPPFLAGS = -I$(srcdir)/src

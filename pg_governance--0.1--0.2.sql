@@ -179,3 +179,100 @@ BEGIN
 END
 $fn$;
 
+-- the database's label survives a restore without pg_dump --create
+CREATE TABLE @extschema@.database_label (
+    singleton       boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    label           text NOT NULL
+);
+COMMENT ON TABLE @extschema@.database_label IS 'a copy of the current database''s governance label (policy, region), kept by the label provider';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.database_label', '');
+GRANT SELECT ON @extschema@.database_label TO governance_reader;
+INSERT INTO @extschema@.database_label (label)
+    SELECT s.label FROM pg_catalog.pg_shseclabel s
+    JOIN pg_catalog.pg_database d ON d.oid OPERATOR(pg_catalog.=) s.objoid
+    WHERE s.provider OPERATOR(pg_catalog.=) 'governance'
+      AND s.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_database'::pg_catalog.regclass
+      AND d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database();
+
+-- tagged_columns says whether a policy governs the column's table
+CREATE OR REPLACE VIEW @extschema@.tagged_columns AS
+    SELECT l.objoid::regclass AS relation, a.attname AS "column",
+           COALESCE((SELECT regexp_split_to_array(substr(i, 10), '\s*,\s*')::@extschema@.category[]
+                     FROM unnest(p.items) i WHERE i LIKE 'category=%'), '{}') AS categories,
+           ARRAY(SELECT i FROM unnest(p.items) i WHERE i NOT LIKE 'category=%') AS roles,
+           @extschema@.bound_policy(l.objoid::regclass) AS policy,
+           @extschema@.bound_policy(l.objoid::regclass) IS NOT NULL AS governed
+    FROM pg_catalog.pg_seclabel l
+    JOIN pg_catalog.pg_attribute a ON a.attrelid = l.objoid AND a.attnum = l.objsubid
+    CROSS JOIN LATERAL (SELECT ARRAY(SELECT regexp_replace(btrim(x), '\s*=\s*', '=')
+                                     FROM regexp_split_to_table(l.label, ';') x) AS items) p
+    WHERE l.provider = 'governance' AND l.classoid = 'pg_catalog.pg_class'::regclass
+      AND l.objsubid > 0;
+COMMENT ON VIEW @extschema@.tagged_columns IS 'every tagged column; governed is false while no policy is bound to its table';
+
+-- bind_database and set_database_region keep what the copy holds after a
+-- restore without --create
+CREATE FUNCTION _database_label() RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$
+    SELECT COALESCE(
+        (SELECT s.label FROM pg_shseclabel s JOIN pg_database d ON d.oid = s.objoid
+         WHERE s.provider = 'governance' AND s.classoid = 'pg_database'::regclass
+           AND d.datname = current_database()),
+        (SELECT x.label FROM @extschema@.database_label x))
+$fn$;
+REVOKE ALL ON FUNCTION @extschema@._database_label() FROM PUBLIC;
+CREATE OR REPLACE FUNCTION bind_database(policy text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    new_label text;
+BEGIN
+    PERFORM @extschema@._load();
+    SELECT @extschema@._replace_item(l.label, 'policy', policy) INTO new_label
+    FROM (SELECT @extschema@._database_label() AS label) l;
+    EXECUTE format('SECURITY LABEL FOR governance ON DATABASE %I IS %s', current_database(),
+                   COALESCE(quote_literal(new_label), 'NULL'));
+END
+$fn$;
+CREATE OR REPLACE FUNCTION set_database_region(region region) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    new_label text;
+BEGIN
+    PERFORM @extschema@._load();
+    SELECT @extschema@._replace_item(l.label, 'region', region::text) INTO new_label
+    FROM (SELECT @extschema@._database_label() AS label) l;
+    EXECUTE format('SECURITY LABEL FOR governance ON DATABASE %I IS %s', current_database(),
+                   COALESCE(quote_literal(new_label), 'NULL'));
+END
+$fn$;
+
+-- nothing internal is callable by PUBLIC
+REVOKE ALL ON FUNCTION @extschema@._load(), @extschema@._is_admin(),
+    @extschema@._sync_guards(oid, text), @extschema@._replace_item(text, text, text) FROM PUBLIC;
+
+-- ---------------------------------------------------------------------------
+-- guard (src/guard/guard.sql): event triggers in C, run with the issuer's
+-- rights and a pinned search_path; the internal functions revoked
+-- ---------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION @extschema@._on_ddl_command_end() RETURNS event_trigger
+    AS 'MODULE_PATHNAME', 'governance_on_ddl_command_end' LANGUAGE C;
+ALTER FUNCTION @extschema@._on_ddl_command_end() RESET ALL;
+CREATE OR REPLACE FUNCTION @extschema@._on_sql_drop() RETURNS event_trigger
+    AS 'MODULE_PATHNAME', 'governance_on_sql_drop' LANGUAGE C;
+ALTER FUNCTION @extschema@._on_sql_drop() RESET ALL;
+ALTER FUNCTION @extschema@._on_sql_drop() SECURITY INVOKER;
+COMMENT ON FUNCTION @extschema@._guard_row(oid, "any") IS 'CHECK constraint of governed tables: never-store and localization';
+REVOKE ALL ON FUNCTION @extschema@._guard_delete(), @extschema@._guard_update(),
+    @extschema@._guard_truncate(), @extschema@._noop_trigger(),
+    @extschema@._on_ddl_command_start(), @extschema@._on_ddl_command_end(),
+    @extschema@._on_sql_drop() FROM PUBLIC;
+
+-- every governed table's guard brought in line with 0.2: triggers that fire
+-- on replication apply too, no constraint under a guard's name that is not
+-- the guard
+SELECT @extschema@._sync_guards(c.oid, NULL)
+FROM pg_catalog.pg_class c
+WHERE c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p}')
+  AND EXISTS (SELECT 1 FROM pg_catalog.pg_seclabel l
+              WHERE l.objoid OPERATOR(pg_catalog.=) c.oid
+                AND l.provider OPERATOR(pg_catalog.=) 'governance');

@@ -9,6 +9,7 @@
 SET search_path = public, governance;
 \set VERBOSITY default
 SELECT count(*) AS policies FROM (SELECT governance.load_bundled_policy(n) FROM governance.bundled_policies() n) s;
+SELECT governance.set_database_region('CN');
 
 CREATE TABLE orders (id int PRIMARY KEY, customer text, cvv text, region text,
                      qty int CHECK (qty > 0),

@@ -32,6 +32,6 @@ WHERE s.provider = 'governance' AND d.datname = current_database();
 \c
 SELECT governance.tag('np', 'who', 'category=personal.name');
 SELECT "column", categories, policy FROM governance.tagged_columns WHERE relation = 'np'::regclass ORDER BY 1;
+DROP TABLE np;
 SELECT governance.bind_database(NULL);
 SELECT governance.set_database_region(NULL);
-DROP TABLE np;

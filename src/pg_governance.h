@@ -135,6 +135,7 @@ typedef struct GuardRel
 {
 	Oid			relid;			/* hash key */
 	bool		valid;
+	bool		stale;			/* invalidated while being built */
 	uint32		generation;
 	MemoryContext cxt;
 	char	   *relname;		/* qualified, quoted */
@@ -142,6 +143,7 @@ typedef struct GuardRel
 	char	   *policy;			/* bound policy, or NULL (not governed) */
 	const char *bound_by;
 	char	   *fail_closed;	/* why writes are refused (GV011), or NULL */
+	bool		restore_window; /* ... because no policy is loaded yet */
 	int			ncols;
 	GuardColumn *cols;			/* tagged columns */
 	AttrNumber	region_attno;
@@ -154,6 +156,9 @@ typedef struct GuardRel
 	char	   *storage_region;
 	char	   *storage_region_from;
 	GuardLoc   *storage_violation;	/* the table is stored outside this rule */
+	bool		region_unknown; /* no region column, no storage region */
+	GuardLoc   *null_region_violation;	/* a NULL region column value: storage's */
+	bool		null_region_unknown;	/* ... and no storage region */
 
 	/*
 	 * Region column values, byte for byte as stored (keyed by guard.c's
@@ -179,6 +184,12 @@ extern GuardRel *guard_get(Oid relid);
 extern GuardRel *guard_lookup(Oid relid);
 extern GuardColumn *guard_column(GuardRel *g, AttrNumber attnum);
 extern bool guard_region_allowed(const GuardLoc *loc, const char *region);
+extern List *guard_ancestors(Oid relid);
+extern char *guard_bound_policy(Oid relid);
+extern char *guard_bound_policy_in_schema(Oid relid, Oid nspid);
+struct GovLabel;
+extern char *guard_column_type_problem(const char *colname, Oid typid,
+									   const struct GovLabel *gl);
 
 /* guard.c */
 extern void guard_probe(Oid relid, const char *what);
@@ -186,14 +197,42 @@ extern Datum governance_guard_row(PG_FUNCTION_ARGS);
 struct ExprState;
 extern struct ExprState *guard_check_state(Oid relid, FuncExpr *expr);
 
+/* guard_validate.c */
+extern void guard_validate_rows(Oid relid, const char *what);
+extern void guard_validate_tree(Oid relid, const char *what);
+extern void guard_validate_schema(Oid nspid, const char *what);
+extern void guard_validate_database_at_commit(void);
+
+/* guard_drop.c */
+extern void guard_drop_init(void);
+extern List *guard_take_dropped_guards(void);
+extern List *guard_take_dropped_tables(void);
+
 /* guard_prepare.c */
 extern void guard_prepare_init(void);
 
 /* guard_attach.c */
 extern void guard_sync(Oid relid);
+extern void guard_sync_command(Oid relid, const char *command_tag);
+extern bool guard_in_sync(void);
+extern bool guard_relation_governed(Oid relid);
+extern bool guard_is_trigger_function(Oid funcid);
 extern void guard_exec(const char *sql);
 extern void guard_prepare_attach(Oid parentid, Oid childid);
 extern void guard_note_detached(Oid partid);
+extern void guard_forget_detached(void);
+
+/* privileged.c: the extension's own SQL, search_path pinned */
+typedef struct GovSpi
+{
+	Oid			save_userid;
+	int			save_sec;
+	int			nestlevel;
+	bool		as_owner;
+} GovSpi;
+
+extern void gov_spi_begin(GovSpi *s, bool as_owner);
+extern void gov_spi_end(GovSpi *s);
 
 /* module.c */
 extern bool governance_allow_destructive_ddl;
@@ -226,6 +265,7 @@ extern const char *label_target_name(LabelTarget target);
 extern bool governance_is_admin(void);
 extern bool governance_caller_is_admin(void);
 extern Oid	governance_owner(void);
+extern bool governance_has_relation(const char *name);
 extern bool is_region_column_type(Oid typid);
 extern void label_object_relabel(const struct ObjectAddress *object,
 								 const char *seclabel);

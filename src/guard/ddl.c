@@ -1,45 +1,127 @@
 /*-------------------------------------------------------------------------
  *
  * ddl.c
- *	  Event triggers that keep governance consistent across DDL:
+ *	  Event triggers that keep governance consistent across DDL.  They act
+ *	  only on tables (relkind r and p) of the command's own kind: ALTER
+ *	  INDEX, ALTER TYPE, ALTER VIEW and anything on a table we do not
+ *	  govern behave exactly as without the extension.
  *
- *	  ddl_command_start (governance._on_ddl_command_start):  being in the
- *		library, it loads it, so that the label provider exists before a
- *		raw SECURITY LABEL FOR governance runs without preloading.  It also
- *		refuses DROP TABLE and DROP COLUMN of a tagged column while rows are
- *		under minimum retention or a legal hold, and copies the effective
- *		labels onto a partition about to be detached.
- *	  ddl_command_end (SQL): calls guard_sync for every table a command
- *		touched (governance._on_ddl_command_end).
+ *	  ddl_command_start (governance._on_ddl_command_start): being in the
+ *		library, it loads it, so that the label provider and the drop hook
+ *		(guard_drop.c) exist before a command runs without preloading.
+ *		Before ALTER TABLE it refuses changing the type of a tagged column
+ *		of a table that holds retained or held rows, and moving such a
+ *		table to a schema that binds it differently; it gives a table about
+ *		to be attached its new parent's guard constraints, refuses a
+ *		foreign table as a partition or child of a governed table, and
+ *		copies the effective labels onto a partition about to be detached.
+ *	  ddl_command_end (governance._on_ddl_command_end): brings the guard of
+ *		every table the command touched in line (guard_sync), and checks
+ *		the rows of tables that became governed, or governed differently.
+ *	  sql_drop (governance._on_sql_drop): puts back a guard trigger dropped
+ *		from a table that stays, and forgets the holds of dropped tables.
+ *
+ *	  Work is only done for the owner of the table: PostgreSQL refuses the
+ *	  command to anyone else, after our ddl_command_start has run.
  *
  *-------------------------------------------------------------------------
  */
 #include "pg_governance.h"
 
 #include "access/table.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/objectaddress.h"
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_type.h"
+#include "utils/array.h"
 #include "commands/event_trigger.h"
 #include "commands/seclabel.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 
 PG_FUNCTION_INFO_V1(governance_on_ddl_command_start);
+PG_FUNCTION_INFO_V1(governance_on_ddl_command_end);
+PG_FUNCTION_INFO_V1(governance_on_sql_drop);
+
+/*
+ * Tables whose rows are checked at the command's end (attach, inherit, set
+ * schema).  Kept in TopMemoryContext and forgotten when the transaction
+ * ends, so that a failed command leaves nothing for the next one.
+ */
+static List *validate_at_end = NIL;
+static bool forget_registered = false;
 
 static void
-probe_tree(Oid relid, const char *what)
+forget_at_xact_end(XactEvent event, void *arg)
 {
-	List	   *rels = find_all_inheritors(relid, NoLock, NULL);
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
+		event == XACT_EVENT_PREPARE)
+	{
+		list_free(validate_at_end);
+		validate_at_end = NIL;
+		guard_forget_detached();
+	}
+}
+
+static void
+note_validate(Oid relid)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+	if (!forget_registered)
+	{
+		RegisterXactCallback(forget_at_xact_end, NULL);
+		forget_registered = true;
+	}
+	validate_at_end = list_append_unique_oid(validate_at_end, relid);
+	MemoryContextSwitchTo(old);
+}
+
+/* a plain or partitioned table that the current user owns, or InvalidOid */
+static Oid
+owned_table(RangeVar *rv)
+{
+	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+	char		relkind;
+
+	if (!OidIsValid(relid))
+		return InvalidOid;
+	relkind = get_rel_relkind(relid);
+	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
+		return InvalidOid;
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		return InvalidOid;
+	return relid;
+}
+
+/*
+ * Probe a governed table tree for retained or held rows before "what",
+ * under the lock the command itself is about to take, so that no row
+ * slips in between.
+ */
+static void
+probe_locked(Oid relid, LOCKMODE lockmode, const char *what)
+{
 	ListCell   *lc;
 
-	foreach(lc, rels)
-		guard_probe(lfirst_oid(lc), what);
+	LockRelationOid(relid, lockmode);
+	foreach(lc, find_all_inheritors(relid, lockmode, NULL))
+		if (get_rel_relkind(lfirst_oid(lc)) == RELKIND_RELATION &&
+			guard_relation_governed(lfirst_oid(lc)))
+			guard_probe(lfirst_oid(lc), what);
 }
 
 static bool
@@ -50,7 +132,7 @@ column_tagged(Oid relid, const char *colname)
 
 	for (i = 0; i < g->ncols; i++)
 		if (strcmp(g->cols[i].name, colname) == 0)
-			return g->cols[i].categories != NIL;
+			return true;
 	return false;
 }
 
@@ -84,7 +166,7 @@ label_format(const GovLabel *gl)
 static void
 copy_effective_labels(Oid partid)
 {
-	List	   *ancestors = get_partition_ancestors(partid);
+	List	   *ancestors = guard_ancestors(partid);
 	Relation	rel = table_open(partid, AccessShareLock);
 	TupleDesc	desc = RelationGetDescr(rel);
 	ObjectAddress addr;
@@ -150,8 +232,78 @@ copy_effective_labels(Oid partid)
 	CacheInvalidateRelcacheByRelid(partid);
 }
 
+/* a foreign table cannot hold a governed table's rows: they live elsewhere */
+static void
+refuse_foreign_child(Oid parentid, const char *child)
+{
+	if (!guard_relation_governed(parentid))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_GV_LOCALIZATION),
+			 errmsg("foreign table %s cannot become a partition or child of governed table %s",
+					child, get_rel_name(parentid)),
+			 errdetail("The rows of a foreign table are stored on another server, where the guard cannot check them."),
+			 errhint("Keep the data in a local table, or govern the foreign server's own tables there.")));
+}
+
 static void
 on_alter_table(AlterTableStmt *stmt)
+{
+	Oid			relid;
+	ListCell   *lc;
+
+	if (stmt->objtype != OBJECT_TABLE || !OidIsValid(relid = owned_table(stmt->relation)))
+		return;
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst(lc);
+
+		if (cmd->subtype == AT_AlterColumnType && cmd->name &&
+			guard_relation_governed(relid) && column_tagged(relid, cmd->name))
+			probe_locked(relid, AccessExclusiveLock,
+						 psprintf("change the type of column \"%s\" of %s", cmd->name,
+								  guard_get(relid)->relname));
+		else if (cmd->subtype == AT_AttachPartition)
+		{
+			PartitionCmd *pc = (PartitionCmd *) cmd->def;
+			Oid			partid = RangeVarGetRelid(pc->name, NoLock, true);
+
+			if (!OidIsValid(partid))
+				continue;
+			if (get_rel_relkind(partid) == RELKIND_FOREIGN_TABLE)
+				refuse_foreign_child(relid, get_rel_name(partid));
+			guard_prepare_attach(relid, partid);
+			note_validate(partid);
+		}
+		else if (cmd->subtype == AT_DetachPartition)
+		{
+			PartitionCmd *pc = (PartitionCmd *) cmd->def;
+			Oid			partid = RangeVarGetRelid(pc->name, NoLock, true);
+			char		relkind = OidIsValid(partid) ? get_rel_relkind(partid) : '\0';
+
+			if ((relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE) &&
+				get_rel_relispartition(partid) && pg_class_ownercheck(partid, GetUserId()))
+			{
+				copy_effective_labels(partid);
+				guard_note_detached(partid);
+			}
+		}
+		else if (cmd->subtype == AT_AddInherit)
+		{
+			/* INHERIT, like ATTACH, needs the parent's CHECK constraints first */
+			Oid			parent = RangeVarGetRelid((RangeVar *) cmd->def, NoLock, true);
+
+			if (OidIsValid(parent))
+				guard_prepare_attach(parent, relid);
+			note_validate(relid);
+		}
+		else if (cmd->subtype == AT_DropInherit && has_superclass(relid))
+			copy_effective_labels(relid);
+	}
+}
+
+static void
+on_alter_foreign_table(AlterTableStmt *stmt)
 {
 	Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
 	ListCell   *lc;
@@ -162,53 +314,69 @@ on_alter_table(AlterTableStmt *stmt)
 	{
 		AlterTableCmd *cmd = lfirst(lc);
 
-		if (cmd->subtype == AT_DropColumn && cmd->name &&
-			column_tagged(relid, cmd->name))
-			probe_tree(relid, psprintf("drop column \"%s\" of %s", cmd->name,
-									   guard_get(relid)->relname));
-		else if (cmd->subtype == AT_AttachPartition)
+		if (cmd->subtype == AT_AddInherit)
 		{
-			PartitionCmd *pc = (PartitionCmd *) cmd->def;
-			Oid			partid = RangeVarGetRelid(pc->name, NoLock, true);
+			Oid			parent = RangeVarGetRelid((RangeVar *) cmd->def, NoLock, true);
 
-			if (OidIsValid(partid))
-				guard_prepare_attach(relid, partid);
-		}
-		else if (cmd->subtype == AT_DetachPartition)
-		{
-			PartitionCmd *pc = (PartitionCmd *) cmd->def;
-			Oid			partid = RangeVarGetRelid(pc->name, NoLock, true);
-
-			if (OidIsValid(partid) && get_rel_relispartition(partid))
-			{
-				copy_effective_labels(partid);
-				guard_note_detached(partid);
-			}
+			if (OidIsValid(parent))
+				refuse_foreign_child(parent, get_rel_name(relid));
 		}
 	}
 }
 
+/* CREATE FOREIGN TABLE ... PARTITION OF / INHERITS a governed table */
 static void
-on_drop(DropStmt *stmt)
+on_create_foreign_table(CreateForeignTableStmt *stmt)
 {
 	ListCell   *lc;
 
-	if (stmt->removeType != OBJECT_TABLE)
-		return;
-	foreach(lc, stmt->objects)
+	foreach(lc, stmt->base.inhRelations)
 	{
-		RangeVar   *rv = makeRangeVarFromNameList(lfirst(lc));
-		Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+		Oid			parent = RangeVarGetRelid(lfirst(lc), NoLock, true);
 
-		if (OidIsValid(relid))
-			probe_tree(relid, psprintf("drop table %s", guard_get(relid)->relname));
+		if (OidIsValid(parent))
+			refuse_foreign_child(parent, stmt->base.relation->relname);
 	}
+}
+
+/*
+ * ALTER TABLE ... SET SCHEMA: a table that moves to a schema binding it to
+ * another policy (or none) while it holds retained or held rows would
+ * lose its binding; otherwise its rows are checked against the new one.
+ */
+static void
+on_set_schema(AlterObjectSchemaStmt *stmt)
+{
+	Oid			relid;
+	Oid			nspid;
+	char	   *before;
+	char	   *after;
+
+	if (stmt->objectType != OBJECT_TABLE || !OidIsValid(relid = owned_table(stmt->relation)) ||
+		!guard_relation_governed(relid))
+		return;
+	nspid = get_namespace_oid(stmt->newschema, true);
+	if (!OidIsValid(nspid))
+		return;
+	before = guard_bound_policy(relid);
+	/* after the move, a binding of the table or its ancestors still wins */
+	after = guard_bound_policy_in_schema(relid, nspid);
+	if ((before == NULL && after == NULL) ||
+		(before != NULL && after != NULL && strcmp(before, after) == 0))
+		return;
+	probe_locked(relid, AccessExclusiveLock,
+				 psprintf("move %s to schema %s (bound to %s there, %s here)",
+						  guard_get(relid)->relname, quote_identifier(stmt->newschema),
+						  after ? psprintf("policy %s", after) : "no policy",
+						  before ? psprintf("policy %s", before) : "no policy"));
+	note_validate(relid);
 }
 
 Datum
 governance_on_ddl_command_start(PG_FUNCTION_ARGS)
 {
 	EventTriggerData *trigdata;
+	Node	   *parsetree;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -217,9 +385,129 @@ governance_on_ddl_command_start(PG_FUNCTION_ARGS)
 				 errdetail("It is the event trigger that pg_governance installs."),
 				 errhint("Do not call it directly.")));
 	trigdata = (EventTriggerData *) fcinfo->context;
-	if (IsA(trigdata->parsetree, AlterTableStmt))
-		on_alter_table((AlterTableStmt *) trigdata->parsetree);
-	else if (IsA(trigdata->parsetree, DropStmt))
-		on_drop((DropStmt *) trigdata->parsetree);
+	parsetree = trigdata->parsetree;
+	if (IsA(parsetree, AlterTableStmt))
+	{
+		if (((AlterTableStmt *) parsetree)->objtype == OBJECT_FOREIGN_TABLE)
+			on_alter_foreign_table((AlterTableStmt *) parsetree);
+		else
+			on_alter_table((AlterTableStmt *) parsetree);
+	}
+	else if (IsA(parsetree, AlterObjectSchemaStmt))
+		on_set_schema((AlterObjectSchemaStmt *) parsetree);
+	else if (IsA(parsetree, CreateForeignTableStmt))
+		on_create_foreign_table((CreateForeignTableStmt *) parsetree);
+	PG_RETURN_NULL();
+}
+
+/* one table (or schema) a command touched, as ddl_command_end reports it */
+typedef struct Touched
+{
+	Oid			classid;
+	Oid			objid;
+	char	   *command_tag;
+} Touched;
+
+static List *
+touched_objects(void)
+{
+	List	   *result = NIL;
+	GovSpi		spi;
+	uint64		i;
+
+	gov_spi_begin(&spi, false);
+	if (SPI_execute("SELECT c.classid, c.objid, pg_catalog.min(c.command_tag) "
+					"FROM pg_catalog.pg_event_trigger_ddl_commands() c "
+					"WHERE (c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass "
+					"       AND c.object_type OPERATOR(pg_catalog.=) ANY ('{table,\"table column\"}')) "
+					"   OR (c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_namespace'::pg_catalog.regclass "
+					"       AND c.command_tag OPERATOR(pg_catalog.=) 'SECURITY LABEL') "
+					"GROUP BY 1, 2", true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "pg_governance: could not read the command's objects");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		bool		isnull;
+		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+		Touched    *t = palloc(sizeof(Touched));
+
+		t->classid = DatumGetObjectId(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull));
+		t->objid = DatumGetObjectId(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull));
+		t->command_tag = SPI_getvalue(tup, SPI_tuptable->tupdesc, 3);
+		result = lappend(result, t);
+		MemoryContextSwitchTo(old);
+	}
+	gov_spi_end(&spi);
+	return result;
+}
+
+Datum
+governance_on_ddl_command_end(PG_FUNCTION_ARGS)
+{
+	ListCell   *lc;
+	List	   *validate;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function governance._on_ddl_command_end was not called by the event trigger manager"),
+				 errdetail("It is the event trigger that pg_governance installs."),
+				 errhint("Do not call it directly.")));
+	foreach(lc, touched_objects())
+	{
+		Touched    *t = lfirst(lc);
+		bool		label = t->command_tag && strcmp(t->command_tag, "SECURITY LABEL") == 0;
+
+		if (t->classid == NamespaceRelationId)
+			guard_validate_schema(t->objid, "bind the schema");
+		else
+		{
+			/* rows first: the guard's own validation would say less */
+			if (label)
+				guard_validate_tree(t->objid, "change the governance label");
+			guard_sync_command(t->objid, t->command_tag);
+		}
+	}
+	validate = validate_at_end;
+	validate_at_end = NIL;
+	foreach(lc, validate)
+		guard_validate_tree(lfirst_oid(lc), "make the table governed by its new parent or schema");
+	PG_RETURN_NULL();
+}
+
+Datum
+governance_on_sql_drop(PG_FUNCTION_ARGS)
+{
+	List	   *tables = guard_take_dropped_tables();
+	ListCell   *lc;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function governance._on_sql_drop was not called by the event trigger manager"),
+				 errdetail("It is the event trigger that pg_governance installs."),
+				 errhint("Do not call it directly.")));
+	/* a guard trigger dropped by hand comes back: only untagging removes it */
+	foreach(lc, guard_take_dropped_guards())
+		if (get_rel_relkind(lfirst_oid(lc)) != '\0')
+			guard_sync(lfirst_oid(lc));
+	if (tables != NIL)
+	{
+		GovSpi		spi;
+		Datum	   *oids = palloc(sizeof(Datum) * list_length(tables));
+		Oid			argtypes[1] = {OIDARRAYOID};
+		Datum		args[1];
+		int			n = 0;
+
+		foreach(lc, tables)
+			oids[n++] = ObjectIdGetDatum(lfirst_oid(lc));
+		args[0] = PointerGetDatum(construct_array(oids, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
+		gov_spi_begin(&spi, true);
+		if (SPI_execute_with_args("DELETE FROM governance.hold "
+								  "WHERE relation::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1)",
+								  1, argtypes, args, NULL, false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "pg_governance: could not forget the holds of dropped tables");
+		gov_spi_end(&spi);
+	}
 	PG_RETURN_NULL();
 }

@@ -73,6 +73,37 @@ guard_localization_error(GuardRel *g, const GuardLoc *loc, const char *region,
 					 loc->jurisdiction, g->policy)));
 }
 
+/* a row's region is unknown: fail closed rather than guess */
+static void pg_attribute_noreturn()
+guard_region_unknown_error(GuardRel *g, const char *where)
+{
+	const GuardLoc *loc = linitial(g->localizations);
+
+	ereport(ERROR,
+			(errcode(ERRCODE_GV_LOCALIZATION),
+			 errmsg("%s of table %s is stored in an unknown region, and jurisdiction \"%s\" is required",
+					where, g->relname, loc->jurisdiction),
+			 errdetail("Table %s, column %s, category %s, policy %s, rule %s: \"%s\". %s",
+					   g->relname, loc->column, loc->rule.category, g->policy,
+					   loc->rule.rule_id, loc->rule.source,
+					   g->region_attno != InvalidAttrNumber
+					   ? "The row's region column is NULL, and neither the table's tablespace nor the database has a region."
+					   : "The table has no region column, and neither its tablespace nor the database has a region."),
+			 errhint("Record where the data is stored with governance.set_database_region() or governance.set_region() for a tablespace, or tag a column holding each row's region with 'region'.")));
+}
+
+/* a row whose region column is NULL is stored where the table is */
+static void
+guard_null_region(GuardRel *g)
+{
+	if (g->null_region_unknown)
+		guard_region_unknown_error(g, "a row");
+	if (g->null_region_violation)
+		guard_localization_error(g, g->null_region_violation, g->storage_region,
+								 psprintf("a row without a region (stored by its %s)",
+										  g->storage_region_from));
+}
+
 /* ------------------------------------------------------------ CHECK */
 
 /*
@@ -338,15 +369,42 @@ guard_row_begin(GuardRowMemo *memo)
 		return false;
 	if (unlikely(g->fail_closed))
 	{
-		/* a restore loads rows before the policies: see README, dump/restore */
-		if (!check_function_bodies)
+		/* a restore loads rows before any policy: see README, dump/restore */
+		if (g->restore_window && !check_function_bodies)
 			return false;
 		guard_fail_closed(g);
 	}
 	if (unlikely(g->storage_violation))
 		guard_localization_error(g, g->storage_violation, g->storage_region,
 								 psprintf("data (stored by its %s)", g->storage_region_from));
+	if (unlikely(g->region_unknown))
+		guard_region_unknown_error(g, "a row");
 	return true;
+}
+
+/*
+ * governance._guard_row must be executable by every role that writes a
+ * governed table (a CHECK constraint runs with the writer's rights), so a
+ * direct call is refused unless the caller may write the table, or an
+ * ancestor through which its rows are routed: it learns nothing and locks
+ * nothing it could not otherwise.
+ */
+static void
+guard_row_check_caller(Oid relid)
+{
+	Oid			user = GetUserId();
+	ListCell   *lc;
+
+	if (pg_class_aclmask(relid, user, ACL_INSERT | ACL_UPDATE, ACLMASK_ANY) != 0)
+		return;
+	foreach(lc, guard_ancestors(relid))
+		if (pg_class_aclmask(lfirst_oid(lc), user, ACL_INSERT | ACL_UPDATE, ACLMASK_ANY) != 0)
+			return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied for table %s", get_rel_name(relid)),
+			 errdetail("governance._guard_row is the guard constraint of governed tables; it checks rows written by a role that may write them."),
+			 errhint("Write the table instead of calling the guard.")));
 }
 
 /*
@@ -363,7 +421,10 @@ governance_guard_row(PG_FUNCTION_ARGS)
 	memo = (GuardRowMemo *) fcinfo->flinfo->fn_extra;
 	if (!memo_current(memo, relid))
 	{
-		AttrNumber *attnos = guard_call_attnos((FuncExpr *) fcinfo->flinfo->fn_expr, PG_NARGS());
+		AttrNumber *attnos;
+
+		guard_row_check_caller(relid);
+		attnos = guard_call_attnos((FuncExpr *) fcinfo->flinfo->fn_expr, PG_NARGS());
 
 		memo = memo_rebuild(memo, fcinfo->flinfo->fn_mcxt, relid, attnos, PG_NARGS());
 		pfree(attnos);
@@ -374,8 +435,13 @@ governance_guard_row(PG_FUNCTION_ARGS)
 	for (i = 0; i < memo->nnever; i++)
 		if (!PG_ARGISNULL(memo->never_arg[i]))
 			never_store_error(memo->g, memo->never_col[i]);
-	if (memo->region_arg >= 0 && !PG_ARGISNULL(memo->region_arg))
-		check_region_value(memo->g, PG_GETARG_DATUM(memo->region_arg));
+	if (memo->region_arg >= 0)
+	{
+		if (PG_ARGISNULL(memo->region_arg))
+			guard_null_region(memo->g);
+		else
+			check_region_value(memo->g, PG_GETARG_DATUM(memo->region_arg));
+	}
 	PG_RETURN_BOOL(true);
 }
 
@@ -474,7 +540,9 @@ guard_check_eval(ExprState *state, ExprContext *econtext, bool *isnull)
 		bool		null;
 		Datum		value = row_getattr(slot, memo->region_attno, &null);
 
-		if (!null)
+		if (null)
+			guard_null_region(memo->g);
+		else
 			check_region_value(memo->g, value);
 	}
 	return BoolGetDatum(true);
@@ -726,8 +794,7 @@ guard_probe(Oid relid, const char *what)
 {
 	GuardRel   *g;
 	ListCell   *lc;
-	Oid			save_userid;
-	int			save_sec;
+	GovSpi		spi;
 
 	if (governance_allow_destructive_ddl)
 		return;
@@ -736,9 +803,7 @@ guard_probe(Oid relid, const char *what)
 		(g->minimums == NIL && g->held_subjects == NIL))
 		return;
 
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(governance_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	SPI_connect();
+	gov_spi_begin(&spi, true);
 	foreach(lc, g->minimums)
 	{
 		GuardMin   *m = lfirst(lc);
@@ -750,11 +815,12 @@ guard_probe(Oid relid, const char *what)
 		args[0] = PointerGetDatum(m->minimum);
 		args[1] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 		sql = m->minimum
-			? psprintf("SELECT %s FROM ONLY %s WHERE %s + $1 > $2 ORDER BY 1 DESC LIMIT 1",
+			? psprintf("SELECT %s FROM ONLY %s WHERE %s OPERATOR(pg_catalog.+) $1 OPERATOR(pg_catalog.>) $2 ORDER BY 1 DESC LIMIT 1",
 					   quote_identifier(m->anchor_column), g->relname, quote_identifier(m->anchor_column))
 			: psprintf("SELECT %s FROM ONLY %s WHERE %s IS NOT NULL LIMIT 1",
 					   quote_identifier(m->anchor_column), g->relname, quote_identifier(m->anchor_column));
-		if (SPI_execute_with_args(sql, m->minimum ? 2 : 0, argtypes, args, nulls, true, 1) != SPI_OK_SELECT)
+		/* read-write: a fresh snapshot, that sees rows committed while the caller waited for its lock */
+		if (SPI_execute_with_args(sql, m->minimum ? 2 : 0, argtypes, args, nulls, false, 1) != SPI_OK_SELECT)
 			elog(ERROR, "could not probe %s", g->relname);
 		if (SPI_processed > 0)
 		{
@@ -782,9 +848,9 @@ guard_probe(Oid relid, const char *what)
 			Oid			argtypes[1] = {TEXTOID};
 			Datum		args[1] = {CStringGetTextDatum(lfirst(s))};
 
-			if (SPI_execute_with_args(psprintf("SELECT 1 FROM ONLY %s WHERE %s::text = $1 LIMIT 1",
+			if (SPI_execute_with_args(psprintf("SELECT 1 FROM ONLY %s WHERE %s::pg_catalog.text OPERATOR(pg_catalog.=) $1 LIMIT 1",
 											   g->relname, subjcol),
-									  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+									  1, argtypes, args, NULL, false, 1) != SPI_OK_SELECT)
 				elog(ERROR, "could not probe %s", g->relname);
 			if (SPI_processed > 0)
 			{
@@ -794,8 +860,7 @@ guard_probe(Oid relid, const char *what)
 			}
 		}
 	}
-	SPI_finish();
-	SetUserIdAndSecContext(save_userid, save_sec);
+	gov_spi_end(&spi);
 }
 
 Datum

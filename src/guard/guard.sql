@@ -1,9 +1,14 @@
 -- src/guard/guard.sql — the guard's functions and event triggers (guard.c,
--- guard_cache.c, guard_attach.c, guard_prepare.c, ddl.c).
+-- guard_cache.c, guard_attach.c, guard_validate.c, guard_drop.c,
+-- guard_prepare.c, ddl.c).
 
 -- ---------------------------------------------------------------------------
--- The guard (src/guard.c, src/guard_attach.c, src/ddl.c)
+-- The guard (src/guard/)
 -- ---------------------------------------------------------------------------
+-- The CHECK constraint of governed tables.  The one internal function that
+-- PUBLIC may execute: a CHECK constraint runs with the rights of whoever
+-- writes the table.  Called directly, it refuses a caller that may not
+-- write the table (guard.c, guard_row_check_caller).
 CREATE FUNCTION _guard_row(oid, VARIADIC "any") RETURNS boolean
     AS 'MODULE_PATHNAME', 'governance_guard_row' LANGUAGE C STABLE;
 COMMENT ON FUNCTION _guard_row(oid, "any") IS 'CHECK constraint of governed tables: never-store and localization';
@@ -24,41 +29,15 @@ COMMENT ON FUNCTION _noop_trigger() IS 'a C trigger that does nothing: the basel
 
 CREATE FUNCTION _on_ddl_command_start() RETURNS event_trigger
     AS 'MODULE_PATHNAME', 'governance_on_ddl_command_start' LANGUAGE C;
-
 CREATE FUNCTION _on_ddl_command_end() RETURNS event_trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
-DECLARE
-    r record;
-BEGIN
-    FOR r IN SELECT c.objid, min(c.command_tag) AS command_tag FROM pg_event_trigger_ddl_commands() c
-             WHERE c.classid = 'pg_catalog.pg_class'::regclass
-               AND c.object_type IN ('table', 'table column')
-             GROUP BY c.objid
-    LOOP
-        PERFORM @extschema@._sync_guards(r.objid, r.command_tag);
-    END LOOP;
-END
-$fn$;
-
+    AS 'MODULE_PATHNAME', 'governance_on_ddl_command_end' LANGUAGE C;
 CREATE FUNCTION _on_sql_drop() RETURNS event_trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
-DECLARE
-    d record;
-BEGIN
-    FOR d IN SELECT * FROM pg_event_trigger_dropped_objects() LOOP
-        IF d.object_type = 'trigger' AND d.original AND d.object_identity LIKE 'governance\_guard\_%'
-           AND NOT @extschema@._is_admin() THEN
-            RAISE EXCEPTION 'cannot drop guard trigger %', d.object_identity
-                USING ERRCODE = 'insufficient_privilege',
-                      DETAIL = 'pg_governance attaches its guard itself; only governance_admin may remove it.',
-                      HINT = 'Untag the columns with governance.untag() to remove the guard.';
-        END IF;
-        IF d.object_type = 'table' AND d.objsubid = 0 THEN
-            DELETE FROM @extschema@.hold h WHERE h.relation::oid = d.objid;
-        END IF;
-    END LOOP;
-END
-$fn$;
+    AS 'MODULE_PATHNAME', 'governance_on_sql_drop' LANGUAGE C;
+
+-- Trigger and event trigger functions are not checked for EXECUTE when they
+-- fire; nobody needs to call them.
+REVOKE ALL ON FUNCTION _guard_delete(), _guard_update(), _guard_truncate(), _noop_trigger(),
+    _on_ddl_command_start(), _on_ddl_command_end(), _on_sql_drop() FROM PUBLIC;
 
 CREATE EVENT TRIGGER governance_ddl_command_start ON ddl_command_start
     EXECUTE FUNCTION _on_ddl_command_start();

@@ -28,11 +28,13 @@
 #include "access/table.h"
 #include "catalog/dependency.h"
 #include "catalog/indexing.h"
+#include "catalog/namespace.h"
 #include "catalog/objectaddress.h"
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_seclabel.h"
 #include "catalog/pg_trigger.h"
 #include "commands/seclabel.h"
 #include "commands/trigger.h"
@@ -41,6 +43,8 @@
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "optimizer/optimizer.h"
+#include "parser/parse_func.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
@@ -60,6 +64,14 @@ static bool in_sync = false;
  * parent, so they are brought in line with it.
  */
 static List *detached = NIL;
+
+/* the transaction ended: nothing detached is pending any more */
+void
+guard_forget_detached(void)
+{
+	list_free(detached);
+	detached = NIL;
+}
 
 void
 guard_note_detached(Oid partid)
@@ -122,31 +134,122 @@ guard_constraint_name(Relation rel)
 void
 guard_exec(const char *sql)
 {
-	Oid			save_userid;
-	int			save_sec;
+	GovSpi		spi;
 
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(governance_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	SPI_connect();
+	gov_spi_begin(&spi, true);
 	if (SPI_execute(sql, false, 0) != SPI_OK_UTILITY)
 		elog(ERROR, "could not run \"%s\"", sql);
-	SPI_finish();
-	SetUserIdAndSecContext(save_userid, save_sec);
+	gov_spi_end(&spi);
 }
 
+/* the guard's CHECK expression over the named columns, identifiers quoted */
 static char *
-guard_check_expression(Relation rel, Bitmapset *cols)
+guard_check_expression(List *colnames)
 {
 	StringInfoData buf;
-	int			attnum = -1;
+	ListCell   *lc;
 
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, "governance._guard_row(tableoid");
-	while ((attnum = bms_next_member(cols, attnum)) >= 0)
-		appendStringInfo(&buf, ", %s",
-						 quote_identifier(NameStr(TupleDescAttr(RelationGetDescr(rel), attnum - 1)->attname)));
+	foreach(lc, colnames)
+		appendStringInfo(&buf, ", %s", quote_identifier(lfirst(lc)));
 	appendStringInfoChar(&buf, ')');
 	return buf.data;
+}
+
+static List *
+column_names(Relation rel, Bitmapset *cols)
+{
+	List	   *names = NIL;
+	int			attnum = -1;
+
+	while ((attnum = bms_next_member(cols, attnum)) >= 0)
+		names = lappend(names, pstrdup(NameStr(TupleDescAttr(RelationGetDescr(rel), attnum - 1)->attname)));
+	return names;
+}
+
+/* Is funcid governance._guard_row (either form)?  By schema OID and name. */
+static bool
+is_guard_row_function(Oid funcid)
+{
+	Oid			nsp = get_namespace_oid("governance", true);
+	char	   *name;
+
+	if (!OidIsValid(nsp) || get_func_namespace(funcid) != nsp)
+		return false;
+	name = get_func_name(funcid);
+	return name != NULL && strcmp(name, "_guard_row") == 0;
+}
+
+/*
+ * The columns (attnums, in argument order) of a guard CHECK expression, or
+ * false if the expression is not exactly governance._guard_row(tableoid,
+ * col, ...): a constraint of any other shape under a guard's name (say
+ * CHECK (cvv IS NULL OR true)) is not the guard, whatever its columns.
+ */
+static bool
+guard_expr_columns(Node *expr, List **attnums)
+{
+	FuncExpr   *f = (FuncExpr *) expr;
+	ListCell   *lc;
+
+	*attnums = NIL;
+	if (expr == NULL || !IsA(expr, FuncExpr) || !is_guard_row_function(f->funcid) ||
+		f->args == NIL)
+		return false;
+	foreach(lc, f->args)
+	{
+		Var		   *v = (Var *) lfirst(lc);
+
+		if (!IsA(v, Var) || v->varlevelsup != 0 || v->varno != 1)
+			return false;
+		if (foreach_current_index(lc) == 0)
+		{
+			if (v->varattno != TableOidAttributeNumber)
+				return false;
+		}
+		else if (v->varattno <= 0)
+			return false;
+		else
+			*attnums = lappend_int(*attnums, v->varattno);
+	}
+	return true;
+}
+
+/* the guard columns of a constraint tuple if it is a well-formed guard */
+static bool
+guard_constraint_columns(HeapTuple tup, TupleDesc desc, List **attnums)
+{
+	Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
+	bool		isnull;
+	Datum		bin;
+
+	*attnums = NIL;
+	if (con->contype != CONSTRAINT_CHECK || con->connoinherit)
+		return false;
+	bin = heap_getattr(tup, Anum_pg_constraint_conbin, desc, &isnull);
+	if (isnull)
+		return false;
+	return guard_expr_columns(stringToNode(TextDatumGetCString(bin)), attnums);
+}
+
+/* a strictly increasing attnum list as a set, or NULL if not increasing */
+static Bitmapset *
+increasing_set(List *attnums, bool *ok)
+{
+	Bitmapset  *set = NULL;
+	int			prev = 0;
+	ListCell   *lc;
+
+	*ok = true;
+	foreach(lc, attnums)
+	{
+		if (lfirst_int(lc) <= prev)
+			*ok = false;
+		prev = lfirst_int(lc);
+		set = bms_add_member(set, prev);
+	}
+	return set;
 }
 
 /*
@@ -154,7 +257,7 @@ guard_check_expression(Relation rel, Bitmapset *cols)
  * defined on this relation (not inherited ones) are ours to change.
  */
 static List *
-sync_constraint(Relation rel, bool restoring)
+sync_constraint(Relation rel, bool governed)
 {
 	List	   *commands = NIL;
 	Oid			relid = RelationGetRelid(rel);
@@ -178,27 +281,26 @@ sync_constraint(Relation rel, bool restoring)
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
-		bool		isnull;
-		Datum		bin;
+		List	   *attnums;
 		Bitmapset  *cols = NULL;
-		int			x;
+		bool		wellformed;
 
 		if (con->contype != CONSTRAINT_CHECK ||
 			strncmp(NameStr(con->conname), GUARD_CONSTRAINT_PREFIX, strlen(GUARD_CONSTRAINT_PREFIX)) != 0 ||
 			con->coninhcount > 0)
 			continue;
-		bin = heap_getattr(tup, Anum_pg_constraint_conbin, RelationGetDescr(conrel), &isnull);
-		if (!isnull)
-			pull_varattnos(stringToNode(TextDatumGetCString(bin)), 1, &cols);
-		/* pull_varattnos offsets by FirstLowInvalidHeapAttributeNumber */
+		wellformed = guard_constraint_columns(tup, RelationGetDescr(conrel), &attnums);
+		if (wellformed)
+			cols = increasing_set(attnums, &wellformed);
+		if (!wellformed)
 		{
-			Bitmapset  *user = NULL;
-
-			x = -1;
-			while ((x = bms_next_member(cols, x)) >= 0)
-				if (x + FirstLowInvalidHeapAttributeNumber > 0)
-					user = bms_add_member(user, x + FirstLowInvalidHeapAttributeNumber);
-			cols = user;
+			/*
+			 * Not the guard, whatever its name says: on a governed table it
+			 * is replaced by the guard; elsewhere it is the user's own.
+			 */
+			if (governed)
+				drop = lappend(drop, pstrdup(NameStr(con->conname)));
+			continue;
 		}
 		if (!have && tagged && strcmp(NameStr(con->conname), want_name) == 0 &&
 			bms_equal(cols, want))
@@ -218,30 +320,28 @@ sync_constraint(Relation rel, bool restoring)
 
 	qualname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 										  RelationGetRelationName(rel));
-	if (!restoring)
-		foreach(lc, drop)
-			commands = lappend(commands, psprintf("ALTER TABLE %s DROP CONSTRAINT %s",
-												  qualname, quote_identifier(lfirst(lc))));
+	foreach(lc, drop)
+		commands = lappend(commands, psprintf("ALTER TABLE %s DROP CONSTRAINT %s",
+											  qualname, quote_identifier(lfirst(lc))));
 	if (rename)
 	{
 		/* the right check under another name: no need to validate it again */
-		if (!restoring)
-			commands = lappend(commands, psprintf("ALTER TABLE %s RENAME CONSTRAINT %s TO %s",
-												  qualname, quote_identifier(rename),
-												  quote_identifier(want_name)));
+		commands = lappend(commands, psprintf("ALTER TABLE %s RENAME CONSTRAINT %s TO %s",
+											  qualname, quote_identifier(rename),
+											  quote_identifier(want_name)));
 		have = true;
 	}
-	if (tagged && !have && !(restoring && drop != NIL))
+	if (tagged && !have)
 		commands = lappend(commands,
 						   psprintf("ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s)",
 									qualname, quote_identifier(want_name),
-									guard_check_expression(rel, want)));
+									guard_check_expression(column_names(rel, want))));
 	return commands;
 }
 
 static void
-create_guard_trigger(Oid relid, const char *name, const char *func,
-					 bool row, int16 events)
+create_guard_trigger(Oid relid, const char *name, Oid funcoid, bool row,
+					 int16 events)
 {
 	CreateTrigStmt *stmt = makeNode(CreateTrigStmt);
 
@@ -250,7 +350,8 @@ create_guard_trigger(Oid relid, const char *name, const char *func,
 	stmt->trigname = pstrdup(name);
 	stmt->relation = makeRangeVar(get_namespace_name(get_rel_namespace(relid)),
 								  get_rel_name(relid), -1);
-	stmt->funcname = list_make2(makeString("governance"), makeString(pstrdup(func)));
+	stmt->funcname = list_make2(makeString("governance"),
+								makeString(get_func_name(funcoid)));
 	stmt->args = NIL;
 	stmt->row = row;
 	stmt->timing = TRIGGER_TYPE_BEFORE;
@@ -261,23 +362,52 @@ create_guard_trigger(Oid relid, const char *name, const char *func,
 	stmt->deferrable = false;
 	stmt->initdeferred = false;
 	stmt->constrrel = NULL;
-	(void) CreateTrigger(stmt, NULL, relid, InvalidOid, InvalidOid,
-						 InvalidOid, InvalidOid, InvalidOid, NULL, true, false);
+
+	/*
+	 * ALWAYS: the guard fires on logical replication apply too (the apply
+	 * worker runs with session_replication_role = replica), so a governed
+	 * subscriber refuses what its policy forbids.
+	 */
+	(void) CreateTriggerFiringOn(stmt, NULL, relid, InvalidOid, InvalidOid,
+								 InvalidOid, funcoid, InvalidOid, NULL, true, false,
+								 TRIGGER_FIRES_ALWAYS);
+}
+
+/* OID of one of the guard's trigger functions, governance.<name>() */
+static Oid
+guard_trigger_function(const char *name)
+{
+	return LookupFuncName(list_make2(makeString("governance"), makeString(pstrdup(name))),
+						  0, NULL, false);
+}
+
+/* Is funcid one of the guard's trigger functions?  By schema OID and name. */
+bool
+guard_is_trigger_function(Oid funcid)
+{
+	Oid			nsp = get_namespace_oid("governance", true);
+	char	   *name;
+
+	if (!OidIsValid(nsp) || get_func_namespace(funcid) != nsp)
+		return false;
+	name = get_func_name(funcid);
+	return name != NULL && (strcmp(name, "_guard_delete") == 0 ||
+							strcmp(name, "_guard_update") == 0 ||
+							strcmp(name, "_guard_truncate") == 0);
 }
 
 /*
- * Internal triggers get their OID appended to their name, so ours are
- * found by prefix.
+ * The trigger of a relation that calls funcoid, found by its function (a
+ * renamed guard trigger is still the guard), with its name and firing mode.
  */
 static Oid
-find_guard_trigger(Oid relid, const char *name)
+find_guard_trigger(Oid relid, Oid funcoid, char **name, char *fires)
 {
 	Relation	trigrel = table_open(TriggerRelationId, AccessShareLock);
 	SysScanDesc scan;
 	ScanKeyData key;
 	HeapTuple	tup;
 	Oid			result = InvalidOid;
-	size_t		len = strlen(name);
 
 	ScanKeyInit(&key, Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ,
 				ObjectIdGetDatum(relid));
@@ -286,10 +416,11 @@ find_guard_trigger(Oid relid, const char *name)
 	{
 		Form_pg_trigger trig = (Form_pg_trigger) GETSTRUCT(tup);
 
-		if (trig->tgisinternal && strncmp(NameStr(trig->tgname), name, len) == 0 &&
-			(NameStr(trig->tgname)[len] == '\0' || NameStr(trig->tgname)[len] == '_'))
+		if (trig->tgfoid == funcoid)
 		{
 			result = trig->oid;
+			*name = pstrdup(NameStr(trig->tgname));
+			*fires = trig->tgenabled;
 			break;
 		}
 	}
@@ -300,13 +431,24 @@ find_guard_trigger(Oid relid, const char *name)
 
 static void
 sync_trigger(Oid relid, const char *name, const char *func, bool row,
-			 int16 events, bool want, bool restoring)
+			 int16 events, bool want)
 {
-	Oid			trigoid = find_guard_trigger(relid, name);
+	Oid			funcoid = guard_trigger_function(func);
+	char	   *tgname = NULL;
+	char		fires = 0;
+	Oid			trigoid = find_guard_trigger(relid, funcoid, &tgname, &fires);
 
 	if (want && !OidIsValid(trigoid))
-		create_guard_trigger(relid, name, func, row, events);
-	else if (!want && OidIsValid(trigoid) && !restoring)
+		create_guard_trigger(relid, name, funcoid, row, events);
+	else if (want && fires != TRIGGER_FIRES_ALWAYS)
+	{
+		/* disabled by a superuser, or made by 0.1 (fired on origin only) */
+		Relation	rel = table_open(relid, NoLock);
+
+		EnableDisableTrigger(rel, tgname, TRIGGER_FIRES_ALWAYS, false, ShareRowExclusiveLock);
+		table_close(rel, NoLock);
+	}
+	else if (!want && OidIsValid(trigoid))
 	{
 		ObjectAddress addr;
 
@@ -315,68 +457,168 @@ sync_trigger(Oid relid, const char *name, const char *func, bool row,
 	}
 }
 
-/* does the relation or an ancestor tag any column? */
+/* Does the relation label any of its own columns?  One index scan. */
 static bool
-relation_governed(Relation rel)
+relation_has_column_labels(Oid relid)
 {
-	List	   *rels;
+	Relation	seclabel = table_open(SecLabelRelationId, AccessShareLock);
+	SysScanDesc scan;
+	ScanKeyData keys[2];
+	HeapTuple	tup;
+	bool		found = false;
+
+	ScanKeyInit(&keys[0], Anum_pg_seclabel_objoid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	ScanKeyInit(&keys[1], Anum_pg_seclabel_classoid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(RelationRelationId));
+	scan = systable_beginscan(seclabel, SecLabelObjectIndexId, true, NULL, 2, keys);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		FormData_pg_seclabel *l = (FormData_pg_seclabel *) GETSTRUCT(tup);
+		bool		isnull;
+		Datum		provider = heap_getattr(tup, Anum_pg_seclabel_provider,
+											RelationGetDescr(seclabel), &isnull);
+
+		if (l->objsubid > 0 && !isnull &&
+			strcmp(TextDatumGetCString(provider), GOVERNANCE_PROVIDER) == 0)
+		{
+			found = true;
+			break;
+		}
+	}
+	systable_endscan(scan);
+	table_close(seclabel, AccessShareLock);
+	return found;
+}
+
+/*
+ * Does the relation or an ancestor (partition or inheritance parent) tag
+ * any column?
+ */
+bool
+guard_relation_governed(Oid relid)
+{
 	ListCell   *lc;
 
-	if (own_tagged_columns(rel, false) != NULL)
+	if (relation_has_column_labels(relid))
 		return true;
-	if (!rel->rd_rel->relispartition)
+	if (!get_rel_relispartition(relid) && !has_superclass(relid))
 		return false;
-	rels = get_partition_ancestors(RelationGetRelid(rel));
-	foreach(lc, rels)
-	{
-		Relation	anc = table_open(lfirst_oid(lc), AccessShareLock);
-		bool		tagged = own_tagged_columns(anc, false) != NULL;
-
-		table_close(anc, AccessShareLock);
-		if (tagged)
+	foreach(lc, guard_ancestors(relid))
+		if (relation_has_column_labels(lfirst_oid(lc)))
 			return true;
-	}
 	return false;
 }
 
-static void
-sync_one(Oid relid, bool restoring)
+/* Has the relation a guard constraint or trigger of its own? */
+static bool
+relation_has_guard_objects(Oid relid)
 {
-	Relation	rel = table_open(relid, ShareRowExclusiveLock);
-	char		relkind = rel->rd_rel->relkind;
+	Relation	conrel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tup;
+	bool		found = false;
+	char	   *name;
+	char		fires;
+
+	conrel = table_open(ConstraintRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_constraint_conrelid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	scan = systable_beginscan(conrel, ConstraintRelidTypidNameIndexId, true, NULL, 1, &key);
+	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
+
+		found = con->contype == CONSTRAINT_CHECK && con->coninhcount == 0 &&
+			strncmp(NameStr(con->conname), GUARD_CONSTRAINT_PREFIX,
+					strlen(GUARD_CONSTRAINT_PREFIX)) == 0;
+	}
+	systable_endscan(scan);
+	table_close(conrel, AccessShareLock);
+	return found ||
+		OidIsValid(find_guard_trigger(relid, guard_trigger_function("_guard_truncate"), &name, &fires)) ||
+		OidIsValid(find_guard_trigger(relid, guard_trigger_function("_guard_delete"), &name, &fires)) ||
+		OidIsValid(find_guard_trigger(relid, guard_trigger_function("_guard_update"), &name, &fires));
+}
+
+/*
+ * A governed relation whose tagged columns no longer fit their labels
+ * (ALTER COLUMN ... TYPE): the command is refused rather than leave a
+ * guard that would read a value as what it is not.
+ */
+static void
+check_column_types(Oid relid)
+{
+	GuardRel   *g = guard_get(relid);
+	int			i;
+
+	for (i = 0; i < g->ncols; i++)
+	{
+		GovLabel	gl;
+		char	   *problem;
+
+		memset(&gl, 0, sizeof(gl));
+		gl.anchor = g->cols[i].anchor;
+		gl.subject = g->cols[i].subject;
+		gl.region_column = g->cols[i].region;
+		problem = guard_column_type_problem(g->cols[i].name,
+											get_atttype(relid, g->cols[i].attnum), &gl);
+		if (problem)
+			ereport(ERROR,
+					(errcode(ERRCODE_GV_INVALID_LABEL),
+					 errmsg("column \"%s\" of table %s no longer fits its governance label",
+							g->cols[i].name, g->relname),
+					 errdetail("%s", problem),
+					 errhint("Keep the column's type, or untag the column first with governance.untag().")));
+	}
+}
+
+/*
+ * Bring one relation's guard in line.  An ungoverned relation without
+ * guard objects is left alone without a lock: DDL on tables we do not
+ * govern takes the locks PostgreSQL takes.  Each change takes the lock it
+ * needs itself.
+ */
+static void
+sync_one(Oid relid)
+{
+	char		relkind = get_rel_relkind(relid);
 	bool		governed;
+	Relation	rel;
 	List	   *commands;
 	ListCell   *lc;
 
 	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
-	{
-		table_close(rel, ShareRowExclusiveLock);
 		return;
-	}
-	governed = relation_governed(rel);
-	commands = sync_constraint(rel, restoring);
+	governed = guard_relation_governed(relid);
+	if (!governed && !relation_has_guard_objects(relid))
+		return;
+	if (governed)
+		check_column_types(relid);
+	rel = table_open(relid, AccessShareLock);
+	commands = sync_constraint(rel, governed);
 	/* ALTER TABLE refuses a table this backend still has open: keep the lock only */
 	table_close(rel, NoLock);
 
 	foreach(lc, commands)
 		guard_exec(lfirst(lc));
 	sync_trigger(relid, "governance_guard_truncate", "_guard_truncate", false,
-				 TRIGGER_TYPE_TRUNCATE, governed, restoring);
+				 TRIGGER_TYPE_TRUNCATE, governed);
 	sync_trigger(relid, "governance_guard_delete", "_guard_delete", true,
-				 TRIGGER_TYPE_DELETE, governed && relkind == RELKIND_RELATION, restoring);
+				 TRIGGER_TYPE_DELETE, governed && relkind == RELKIND_RELATION);
 	sync_trigger(relid, "governance_guard_update", "_guard_update", true,
-				 TRIGGER_TYPE_UPDATE, governed && relkind == RELKIND_RELATION, restoring);
+				 TRIGGER_TYPE_UPDATE, governed && relkind == RELKIND_RELATION);
 }
 
 /*
  * guard_sync
- *		Bring the guard of a relation and of all its partitions in line
- *		with their labels.
+ *		Bring the guard of a relation and of all its partitions and
+ *		inheritance children in line with their labels.
  */
 void
 guard_sync(Oid relid)
 {
-	bool		restoring = !check_function_bodies || IsBinaryUpgrade;
 	List	   *rels;
 	ListCell   *lc;
 
@@ -385,9 +627,9 @@ guard_sync(Oid relid)
 	in_sync = true;
 	PG_TRY();
 	{
-		rels = find_all_inheritors(relid, ShareRowExclusiveLock, NULL);
+		rels = find_all_inheritors(relid, NoLock, NULL);
 		foreach(lc, rels)
-			sync_one(lfirst_oid(lc), restoring);
+			sync_one(lfirst_oid(lc));
 		CommandCounterIncrement();
 	}
 	PG_FINALLY();
@@ -395,6 +637,13 @@ guard_sync(Oid relid)
 		in_sync = false;
 	}
 	PG_END_TRY();
+}
+
+/* Is a guard sync in progress (its own drops are not the user's)? */
+bool
+guard_in_sync(void)
+{
+	return in_sync;
 }
 
 /* Run DDL without letting the nested ddl_command_end undo it. */
@@ -419,33 +668,62 @@ exec_outside_sync(List *commands)
 /*
  * guard_prepare_attach
  *		ATTACH PARTITION requires the table to carry every CHECK constraint
- *		of its new parent: give it the parent's guard constraints first
- *		(validated against its rows, so existing data is checked too).
+ *		of its new parent: give it the parent's guard constraints first.
+ *		The statements are built from the parent's guard columns, mapped by
+ *		name, never from text read back from the catalog.  Rows already in
+ *		the table are checked against its effective labels once attached
+ *		(guard_validate_rows, at ddl_command_end).
  */
 void
 guard_prepare_attach(Oid parentid, Oid childid)
 {
-	Oid			argtypes[2] = {OIDOID, OIDOID};
-	Datum		args[2] = {ObjectIdGetDatum(parentid), ObjectIdGetDatum(childid)};
 	List	   *commands = NIL;
-	char	   *child = quote_qualified_identifier(get_namespace_name(get_rel_namespace(childid)),
-												   get_rel_name(childid));
-	uint64		i;
+	char	   *child;
+	Relation	conrel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tup;
 
-	SPI_connect();
-	if (SPI_execute_with_args("SELECT quote_ident(p.conname), pg_get_constraintdef(p.oid) "
-							  "FROM pg_constraint p WHERE p.conrelid = $1 AND p.contype = 'c' "
-							  "AND p.conname LIKE 'gv\\_guard\\_%' AND NOT EXISTS "
-							  "(SELECT 1 FROM pg_constraint c WHERE c.conrelid = $2 AND c.conname = p.conname)",
-							  2, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read guard constraints");
-	for (i = 0; i < SPI_processed; i++)
-		commands = lappend(commands,
-						   MemoryContextStrdup(TopTransactionContext,
-											   psprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", child,
-														SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1),
-														SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2))));
-	SPI_finish();
+	/* PostgreSQL refuses the command to anyone else; do nothing for them */
+	if (!pg_class_ownercheck(parentid, GetUserId()) ||
+		!pg_class_ownercheck(childid, GetUserId()))
+		return;
+	child = quote_qualified_identifier(get_namespace_name(get_rel_namespace(childid)),
+									   get_rel_name(childid));
+	conrel = table_open(ConstraintRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_constraint_conrelid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(parentid));
+	scan = systable_beginscan(conrel, ConstraintRelidTypidNameIndexId, true, NULL, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
+		List	   *attnums;
+		List	   *names = NIL;
+		ListCell   *lc;
+		bool		complete = true;
+
+		if (strncmp(NameStr(con->conname), GUARD_CONSTRAINT_PREFIX,
+					strlen(GUARD_CONSTRAINT_PREFIX)) != 0 ||
+			!guard_constraint_columns(tup, RelationGetDescr(conrel), &attnums) ||
+			OidIsValid(get_relation_constraint_oid(childid, NameStr(con->conname), true)))
+			continue;
+		foreach(lc, attnums)
+		{
+			char	   *name = get_attname(parentid, lfirst_int(lc), false);
+
+			/* a missing column: ATTACH refuses the table with its own error */
+			if (get_attnum(childid, name) == InvalidAttrNumber)
+				complete = false;
+			names = lappend(names, name);
+		}
+		if (complete)
+			commands = lappend(commands,
+							   psprintf("ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s)", child,
+										quote_identifier(NameStr(con->conname)),
+										guard_check_expression(names)));
+	}
+	systable_endscan(scan);
+	table_close(conrel, AccessShareLock);
 	exec_outside_sync(commands);
 }
 
@@ -480,12 +758,28 @@ guard_check_storage(Oid relid)
 	}
 }
 
-/* governance._sync_guards(relid, command_tag) */
+/*
+ * governance._sync_guards(relid, command_tag): the ddl_command_end work of
+ * 0.1's event trigger function (0.2 does it in C).  Only for the owner of
+ * the table (or the extension owner): a command's issuer owns what it
+ * changed.
+ */
 Datum
 governance_sync_guards(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
 
+	if (PG_ARGISNULL(0) || get_rel_relkind(relid) == '\0' ||
+		!pg_class_ownercheck(relid, GetUserId()))
+		PG_RETURN_VOID();
+	guard_sync_command(relid, PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	PG_RETURN_VOID();
+}
+
+/* What ddl_command_end does for one table a command touched. */
+void
+guard_sync_command(Oid relid, const char *command_tag)
+{
 	guard_sync(relid);
 	while (detached != NIL)
 	{
@@ -495,9 +789,7 @@ governance_sync_guards(PG_FUNCTION_ARGS)
 		if (!get_rel_relispartition(partid))
 			guard_sync(partid);
 	}
-	if (!PG_ARGISNULL(1) && check_function_bodies &&
-		strcmp(text_to_cstring(PG_GETARG_TEXT_PP(1)), "ALTER TABLE") == 0 &&
-		get_rel_relkind(relid) != '\0')
+	if (command_tag && strcmp(command_tag, "ALTER TABLE") == 0 &&
+		get_rel_relkind(relid) != '\0' && guard_relation_governed(relid))
 		guard_check_storage(relid);
-	PG_RETURN_VOID();
 }

@@ -21,6 +21,7 @@
  */
 #include "pg_governance.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "catalog/namespace.h"
@@ -28,6 +29,7 @@
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_database.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_tablespace.h"
 #include "catalog/pg_type.h"
@@ -38,6 +40,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
@@ -75,16 +78,17 @@ guard_relcache_callback(Datum arg, Oid relid)
 
 	if (guard_cache == NULL)
 		return;
+	/* stale: an entry being built when this arrives is not valid once built */
 	if (OidIsValid(relid))
 	{
 		entry = hash_search(guard_cache, &relid, HASH_FIND, NULL);
 		if (entry)
-			entry->valid = false;
+			entry->valid = false, entry->stale = true;
 		return;
 	}
 	hash_seq_init(&status, guard_cache);
 	while ((entry = hash_seq_search(&status)) != NULL)
-		entry->valid = false;
+		entry->valid = false, entry->stale = true;
 }
 
 static void
@@ -161,10 +165,40 @@ effective_column_label(Oid relid, List *ancestors, const char *attname,
 	return found;
 }
 
+/*
+ * The database's label; when it is missing (a restore without pg_dump
+ * --create does not bring database labels), the copy the label provider
+ * keeps in governance.database_label, which the dump does bring.
+ */
+static char *
+database_label(void)
+{
+	char	   *label = object_label(DatabaseRelationId, MyDatabaseId, 0);
+	MemoryContext cxt = CurrentMemoryContext;
+	GovSpi		spi;
+
+	if (label != NULL || !governance_has_relation("database_label"))
+		return label;
+	gov_spi_begin(&spi, true);
+	if (SPI_execute("SELECT label FROM governance.database_label", true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "pg_governance: could not read governance.database_label");
+	if (SPI_processed > 0)
+	{
+		char	   *value = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		if (value)
+			label = MemoryContextStrdup(cxt, value);
+	}
+	gov_spi_end(&spi);
+	MemoryContextSwitchTo(cxt);
+	return label;
+}
+
 static char *
 label_item(Oid classid, Oid objid, LabelTarget target, bool want_policy)
 {
-	char	   *label = object_label(classid, objid, 0);
+	char	   *label = classid == DatabaseRelationId && objid == MyDatabaseId
+		? database_label() : object_label(classid, objid, 0);
 	GovLabel	gl;
 	char	   *err;
 
@@ -173,9 +207,57 @@ label_item(Oid classid, Oid objid, LabelTarget target, bool want_policy)
 	return want_policy ? gl.policy : gl.region;
 }
 
-/* nearest binding: the relation, its ancestors, its schema, the database */
+static char *find_binding_in(Oid relid, List *ancestors, Oid nspid,
+							 const char **bound_by);
+
 static char *
 find_binding(Oid relid, List *ancestors, const char **bound_by)
+{
+	return find_binding_in(relid, ancestors, get_rel_namespace(relid), bound_by);
+}
+
+/*
+ * Every ancestor of a relation, nearest first: partition parents and
+ * inheritance parents alike (labels and bindings flow down both).
+ */
+List *
+guard_ancestors(Oid relid)
+{
+	List	   *result = NIL;
+	List	   *todo = list_make1_oid(relid);
+
+	while (todo != NIL)
+	{
+		Oid			r = linitial_oid(todo);
+		Relation	inhrel;
+		SysScanDesc scan;
+		ScanKeyData key;
+		HeapTuple	tup;
+
+		todo = list_delete_first(todo);
+		inhrel = table_open(InheritsRelationId, AccessShareLock);
+		ScanKeyInit(&key, Anum_pg_inherits_inhrelid, BTEqualStrategyNumber, F_OIDEQ,
+					ObjectIdGetDatum(r));
+		scan = systable_beginscan(inhrel, InheritsRelidSeqnoIndexId, true, NULL, 1, &key);
+		while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		{
+			Oid			parent = ((Form_pg_inherits) GETSTRUCT(tup))->inhparent;
+
+			if (!list_member_oid(result, parent))
+			{
+				result = lappend_oid(result, parent);
+				todo = lappend_oid(todo, parent);
+			}
+		}
+		systable_endscan(scan);
+		table_close(inhrel, AccessShareLock);
+	}
+	return result;
+}
+
+/* nearest binding: the relation, its ancestors, a schema, the database */
+static char *
+find_binding_in(Oid relid, List *ancestors, Oid nspid, const char **bound_by)
 {
 	char	   *policy;
 	ListCell   *lc;
@@ -191,7 +273,7 @@ find_binding(Oid relid, List *ancestors, const char **bound_by)
 			*bound_by = "parent table";
 			return policy;
 		}
-	if ((policy = label_item(NamespaceRelationId, get_rel_namespace(relid), LABEL_SCHEMA, true)))
+	if ((policy = label_item(NamespaceRelationId, nspid, LABEL_SCHEMA, true)))
 	{
 		*bound_by = "schema";
 		return policy;
@@ -504,6 +586,27 @@ unresolved_reference(GuardRel *g)
 }
 
 /*
+ * A tagged column whose type no longer fits its label (ALTER COLUMN ...
+ * TYPE after tagging): the guard would read a value as what it is not.
+ * Returns why, or NULL.  Subject values are turned into text as the
+ * extension owner by the probes, so only built-in types may be subjects.
+ */
+char *
+guard_column_type_problem(const char *colname, Oid typid, const GovLabel *gl)
+{
+	if (gl->anchor && typid != DATEOID && typid != TIMESTAMPOID && typid != TIMESTAMPTZOID)
+		return psprintf("Column \"%s\" is the anchor of event %s but is of type %s; an anchor is a date, timestamp or timestamptz.",
+						colname, gl->anchor, format_type_be(typid));
+	if (gl->region_column && !is_region_column_type(typid))
+		return psprintf("Column \"%s\" is the region column but is of type %s; a region column is text, varchar, char or governance.region.",
+						colname, format_type_be(typid));
+	if (gl->subject && getBaseType(typid) >= FirstNormalObjectId)
+		return psprintf("Column \"%s\" identifies the data subject but is of type %s; a subject column has a built-in type (text, an integer, uuid ...).",
+						colname, format_type_be(typid));
+	return NULL;
+}
+
+/*
  * guard_build
  *		Fill an entry from the catalogs.  Everything lives in the entry's
  *		own memory context.
@@ -522,15 +625,15 @@ guard_build(GuardRel *g, Oid relid)
 	memset(((char *) g) + sizeof(Oid), 0, sizeof(GuardRel) - sizeof(Oid));
 	g->cxt = AllocSetContextCreate(guard_cache_cxt, "pg_governance guard entry",
 								   ALLOCSET_SMALL_SIZES);
-	/* valid from now on: an invalidation that arrives while we build wins */
-	g->valid = true;
+	/* invalid until built: an error half-way must not leave a weaker guard */
+	g->valid = false;
 	MemoryContextSwitchTo(g->cxt);
 
 	rel = table_open(relid, AccessShareLock);
 	desc = RelationGetDescr(rel);
 	g->relname = pstrdup(quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 													RelationGetRelationName(rel)));
-	ancestors = rel->rd_rel->relispartition ? get_partition_ancestors(relid) : NIL;
+	ancestors = guard_ancestors(relid);
 	g->cols = palloc0(sizeof(GuardColumn) * desc->natts);
 	g->region_attno = InvalidAttrNumber;
 	g->subject_attno = InvalidAttrNumber;
@@ -551,6 +654,8 @@ guard_build(GuardRel *g, Oid relid)
 										  NameStr(att->attname), err);
 			continue;
 		}
+		if (g->fail_closed == NULL)
+			g->fail_closed = guard_column_type_problem(NameStr(att->attname), att->atttypid, &gl);
 		col = &g->cols[g->ncols++];
 		col->attnum = att->attnum;
 		col->name = pstrdup(NameStr(att->attname));
@@ -573,8 +678,7 @@ guard_build(GuardRel *g, Oid relid)
 
 	if (g->governed && g->policy)
 	{
-		Oid			save_userid;
-		int			save_sec;
+		GovSpi		spi;
 
 		/*
 		 * The catalog is read as the extension owner: whoever writes a
@@ -582,25 +686,40 @@ guard_build(GuardRel *g, Oid relid)
 		 * read the policy tables.  On error, SPI and the user id are reset
 		 * by (sub)transaction abort.
 		 */
-		GetUserIdAndSecContext(&save_userid, &save_sec);
-		SetUserIdAndSecContext(governance_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
-		SPI_connect();
+		gov_spi_begin(&spi, true);
 		MemoryContextSwitchTo(g->cxt);
 		if (g->fail_closed == NULL)
+		{
 			g->fail_closed = unresolved_reference(g);
+			if (g->fail_closed)
+			{
+				/*
+				 * A restore (pg_dump script) brings the table's rows before
+				 * the policy rows: while the database has no policy loaded
+				 * at all, check_function_bodies = off lets them in.  Where
+				 * any policy is loaded, it relaxes nothing.
+				 */
+				guard_query("SELECT 1 FROM governance.policy LIMIT 1", 0, NULL, NULL);
+				g->restore_window = (SPI_processed == 0);
+			}
+		}
 		if (g->fail_closed == NULL)
 		{
 			compile_rules(g, relid, ancestors);
 			compile_holds(g, relid, ancestors);
 		}
-		SPI_finish();
-		SetUserIdAndSecContext(save_userid, save_sec);
+		gov_spi_end(&spi);
 		MemoryContextSwitchTo(g->cxt);
 
-		/* a table without a region column is judged by where it is stored */
-		if (g->fail_closed == NULL && g->region_attno == InvalidAttrNumber && g->localizations)
+		/*
+		 * A row without a region of its own (no region column, or NULL in
+		 * it) is judged by where the table is stored; with no storage
+		 * region either, no localization rule can be met: fail closed.
+		 */
+		if (g->fail_closed == NULL && g->localizations)
 		{
 			char	   *region = storage_region(rel, &region_from);
+			GuardLoc   *violated = NULL;
 			ListCell   *lc;
 
 			if (region)
@@ -613,15 +732,26 @@ guard_build(GuardRel *g, Oid relid)
 
 					if (!guard_region_allowed(l, region))
 					{
-						g->storage_violation = l;
+						violated = l;
 						break;
 					}
 				}
+			}
+			if (g->region_attno == InvalidAttrNumber)
+			{
+				g->storage_violation = violated;
+				g->region_unknown = (region == NULL);
+			}
+			else
+			{
+				g->null_region_violation = violated;
+				g->null_region_unknown = (region == NULL);
 			}
 		}
 	}
 	table_close(rel, AccessShareLock);
 	g->generation = ++guard_generation;
+	g->valid = !g->stale;
 }
 
 /*
@@ -688,15 +818,30 @@ Datum
 governance_bound_policy(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
-	List	   *ancestors;
-	const char *by;
 	char	   *policy;
 
 	if (get_rel_relkind(relid) == '\0')
 		PG_RETURN_NULL();
-	ancestors = get_rel_relispartition(relid) ? get_partition_ancestors(relid) : NIL;
-	policy = find_binding(relid, ancestors, &by);
+	policy = guard_bound_policy(relid);
 	if (policy == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(cstring_to_text(policy));
+}
+
+/* the policy bound to a relation (nearest binding), or NULL */
+char *
+guard_bound_policy(Oid relid)
+{
+	const char *by;
+
+	return find_binding(relid, guard_ancestors(relid), &by);
+}
+
+/* ... as it would be if the relation were in schema nspid */
+char *
+guard_bound_policy_in_schema(Oid relid, Oid nspid)
+{
+	const char *by;
+
+	return find_binding_in(relid, guard_ancestors(relid), nspid, &by);
 }

@@ -25,6 +25,8 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "catalog/dependency.h"
+#include "commands/dbcommands.h"
+#include "commands/extension.h"
 #include "catalog/namespace.h"
 #include "catalog/objectaddress.h"
 #include "catalog/pg_class.h"
@@ -306,8 +308,9 @@ static void
 check_label_references(const GovLabel *gl, const char *label, const char *object)
 {
 	ListCell   *lc;
+	GovSpi		spi;
 
-	SPI_connect();
+	gov_spi_begin(&spi, false);
 	foreach(lc, gl->categories)
 	{
 		const char *cat = lfirst(lc);
@@ -321,7 +324,7 @@ check_label_references(const GovLabel *gl, const char *label, const char *object
 		label_error(label, object,
 					psprintf("Policy \"%s\" is not loaded; SELECT name FROM governance.policies lists the loaded policies.",
 							 gl->policy));
-	SPI_finish();
+	gov_spi_end(&spi);
 }
 
 static bool
@@ -347,13 +350,11 @@ static void
 record_label_history(const ObjectAddress *object, const char *identity,
 					 const char *old_label, const char *new_label)
 {
-	Oid			save_userid;
-	int			save_sec;
+	GovSpi		spi;
 	Oid			argtypes[7] = {OIDOID, OIDOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
 	Datum		args[7];
 	char		nulls[7] = {' ', ' ', ' ', ' ', old_label ? ' ' : 'n', new_label ? ' ' : 'n', ' '};
 
-	GetUserIdAndSecContext(&save_userid, &save_sec);
 	args[0] = ObjectIdGetDatum(object->classId);
 	args[1] = ObjectIdGetDatum(object->objectId);
 	args[2] = Int32GetDatum(object->objectSubId);
@@ -363,22 +364,22 @@ record_label_history(const ObjectAddress *object, const char *identity,
 	/* the role that asked, not the definer of a wrapper function */
 	args[6] = CStringGetTextDatum(GetUserNameFromId(GetOuterUserId(), false));
 
-	SetUserIdAndSecContext(governance_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	PG_TRY();
-	{
-		SPI_connect();
-		if (SPI_execute_with_args("INSERT INTO governance.label_history "
-								  "(classid, objid, objsubid, object, old_label, new_label, changed_by) "
-								  "VALUES ($1, $2, $3, $4, $5, $6, $7)",
-								  7, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
-			elog(ERROR, "could not record the label change");
-		SPI_finish();
-	}
-	PG_FINALLY();
-	{
-		SetUserIdAndSecContext(save_userid, save_sec);
-	}
-	PG_END_TRY();
+	gov_spi_begin(&spi, true);
+	if (SPI_execute_with_args("INSERT INTO governance.label_history "
+							  "(classid, objid, objsubid, object, old_label, new_label, changed_by) "
+							  "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+							  7, argtypes, args, nulls, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not record the label change");
+	gov_spi_end(&spi);
+}
+
+/* Does the installed version of the extension have this table? */
+bool
+governance_has_relation(const char *name)
+{
+	Oid			nsp = get_namespace_oid("governance", true);
+
+	return OidIsValid(nsp) && OidIsValid(get_relname_relid(name, nsp));
 }
 
 /*
@@ -398,6 +399,75 @@ governance_owner(void)
 	owner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
 	ReleaseSysCache(tup);
 	return owner;
+}
+
+/*
+ * Is this a restore's window: a pg_dump script (check_function_bodies off)
+ * running before any policy of the database is back, or a binary upgrade?
+ * Only then are label references left unchecked (they resolve later) and
+ * label changes left out of label_history (the dump brings its rows).
+ * In a database that has a policy loaded, check_function_bodies = off
+ * relaxes only the reference checks.
+ */
+static bool
+restore_window(void)
+{
+	GovSpi		spi;
+	bool		empty;
+
+	if (IsBinaryUpgrade)
+		return true;
+	if (check_function_bodies)
+		return false;
+	if (!OidIsValid(get_extension_oid("pg_governance", true)))
+		return true;
+	gov_spi_begin(&spi, true);
+	if (SPI_execute("SELECT 1 FROM governance.policy LIMIT 1", true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "pg_governance: could not read governance.policy");
+	empty = SPI_processed == 0;
+	gov_spi_end(&spi);
+	return empty;
+}
+
+/*
+ * The database's label, kept in governance.database_label too: PostgreSQL
+ * dumps database labels only with pg_dump --create, and this table is
+ * dumped with the extension, so a restore without --create keeps the
+ * binding and the region (guard_cache.c reads it when the label is gone).
+ */
+static void
+mirror_database_label(const char *seclabel)
+{
+	GovSpi		spi;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+
+	if (!governance_has_relation("database_label"))
+		return;					/* an install of version 0.1 */
+	gov_spi_begin(&spi, true);
+	if (SPI_execute("DELETE FROM governance.database_label", false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "pg_governance: could not update governance.database_label");
+	if (seclabel)
+	{
+		args[0] = CStringGetTextDatum(seclabel);
+		if (SPI_execute_with_args("INSERT INTO governance.database_label (label) VALUES ($1)",
+								  1, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "pg_governance: could not update governance.database_label");
+	}
+	gov_spi_end(&spi);
+}
+
+/* A tag on a table no policy governs does nothing yet: say so. */
+static void
+warn_if_ungoverned(Oid relid)
+{
+	if (guard_bound_policy(relid) == NULL)
+		ereport(WARNING,
+				(errcode(ERRCODE_WARNING),
+				 errmsg("table %s is not governed: no policy is bound to it",
+						get_rel_name(relid)),
+				 errdetail("The tag is stored, but nothing is enforced until the table, its schema or the database is bound to a policy."),
+				 errhint("Bind one with governance.bind(), a schema label \"policy=<name>\", or governance.bind_database().")));
 }
 
 /* the relation and its partitions must recompile their rules */
@@ -494,7 +564,17 @@ label_object_relabel(const ObjectAddress *object, const char *seclabel)
 			!gl.anchor && !gl.region_column)
 			label_error(seclabel, identity, "A column label needs at least one item.");
 
-		if (check_function_bodies && !IsBinaryUpgrade)
+		if (!OidIsValid(get_extension_oid("pg_governance", true)))
+		{
+			if (check_function_bodies && !IsBinaryUpgrade)
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("extension pg_governance is not installed in database %s",
+								get_database_name(MyDatabaseId)),
+						 errdetail("A governance label refers to the policies and categories of the extension in this database."),
+						 errhint("Create the extension first: CREATE EXTENSION pg_governance;")));
+		}
+		else if (check_function_bodies && !IsBinaryUpgrade)
 			check_label_references(&gl, seclabel, identity);
 	}
 
@@ -503,9 +583,18 @@ label_object_relabel(const ObjectAddress *object, const char *seclabel)
 		(old_label != NULL && seclabel != NULL && strcmp(old_label, seclabel) == 0))
 		return;
 
+	if (!OidIsValid(get_extension_oid("pg_governance", true)))
+		return;					/* a pg_dump --create script, before CREATE EXTENSION */
 	/* a restore (pg_dump script) brings the history rows along */
-	if (check_function_bodies && !IsBinaryUpgrade)
+	if (!restore_window())
 		record_label_history(object, identity, old_label, seclabel);
+	if (target == LABEL_DATABASE)
+	{
+		mirror_database_label(seclabel);
+		guard_validate_database_at_commit();
+	}
+	if (target == LABEL_COLUMN && seclabel != NULL && check_function_bodies)
+		warn_if_ungoverned(object->objectId);
 
 	if (target == LABEL_COLUMN || target == LABEL_TABLE)
 		invalidate_relation_tree(object->objectId);

@@ -35,6 +35,16 @@ SELECT pg_catalog.pg_extension_config_dump('label_history_change_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('hold', '');
 SELECT pg_catalog.pg_extension_config_dump('hold_hold_id_seq', '');
 
+-- The database's own label, kept here too: pg_dump brings database labels
+-- only with --create, this table always (label.c, mirror_database_label),
+-- so a restored database keeps its binding and region.
+CREATE TABLE database_label (
+    singleton       boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    label           text NOT NULL
+);
+COMMENT ON TABLE database_label IS 'a copy of the current database''s governance label (policy, region), kept by the label provider';
+SELECT pg_catalog.pg_extension_config_dump('database_label', '');
+
 CREATE VIEW holds AS
     SELECT hold_id, relation, subject, reason, placed_at, placed_by, released_at
     FROM @extschema@.hold;
@@ -49,6 +59,7 @@ CREATE FUNCTION _invalidate_relation(regclass) RETURNS void
 REVOKE ALL ON FUNCTION _invalidate_relation(regclass) FROM PUBLIC;
 CREATE FUNCTION _sync_guards(oid, command_tag text) RETURNS void
     AS 'MODULE_PATHNAME', 'governance_sync_guards' LANGUAGE C;
+REVOKE ALL ON FUNCTION _load(), _is_admin(), _sync_guards(oid, text) FROM PUBLIC;
 CREATE FUNCTION bound_policy(regclass) RETURNS text
     AS 'MODULE_PATHNAME', 'governance_bound_policy' LANGUAGE C STRICT STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION bound_policy(regclass) IS 'the policy that governs a table: nearest of table, ancestors, schema, database';
@@ -58,7 +69,8 @@ CREATE VIEW tagged_columns AS
            COALESCE((SELECT regexp_split_to_array(substr(i, 10), '\s*,\s*')::@extschema@.category[]
                      FROM unnest(p.items) i WHERE i LIKE 'category=%'), '{}') AS categories,
            ARRAY(SELECT i FROM unnest(p.items) i WHERE i NOT LIKE 'category=%') AS roles,
-           @extschema@.bound_policy(l.objoid::regclass) AS policy
+           @extschema@.bound_policy(l.objoid::regclass) AS policy,
+           @extschema@.bound_policy(l.objoid::regclass) IS NOT NULL AS governed
     FROM pg_catalog.pg_seclabel l
     JOIN pg_catalog.pg_attribute a ON a.attrelid = l.objoid AND a.attnum = l.objsubid
     CROSS JOIN LATERAL (SELECT ARRAY(SELECT regexp_replace(btrim(x), '\s*=\s*', '=')
@@ -66,7 +78,8 @@ CREATE VIEW tagged_columns AS
     WHERE l.provider = 'governance' AND l.classoid = 'pg_catalog.pg_class'::regclass
       AND l.objsubid > 0;
 
-GRANT SELECT ON label_history, hold, holds, tagged_columns TO governance_reader;
+GRANT SELECT ON label_history, hold, holds, tagged_columns, database_label TO governance_reader;
+COMMENT ON VIEW tagged_columns IS 'every tagged column; governed is false while no policy is bound to its table';
 
 -- Wrappers: usable without preloading (they load the library first) and
 -- without owning the table; EXECUTE is granted to governance_admin only.
@@ -121,6 +134,19 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
         WHERE btrim(i) <> '' AND split_part(btrim(i), '=', 1) <> key
         UNION ALL SELECT key || '=' || value WHERE value IS NOT NULL), ';'), '')
 $fn$;
+REVOKE ALL ON FUNCTION _replace_item(text, text, text) FROM PUBLIC;
+
+-- The database's label, or when it is missing (restored without pg_dump
+-- --create) the copy kept in database_label.
+CREATE FUNCTION _database_label() RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$
+    SELECT COALESCE(
+        (SELECT s.label FROM pg_shseclabel s JOIN pg_database d ON d.oid = s.objoid
+         WHERE s.provider = 'governance' AND s.classoid = 'pg_database'::regclass
+           AND d.datname = current_database()),
+        (SELECT x.label FROM @extschema@.database_label x))
+$fn$;
+REVOKE ALL ON FUNCTION _database_label() FROM PUBLIC;
 
 CREATE FUNCTION bind_database(policy text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
@@ -129,9 +155,7 @@ DECLARE
 BEGIN
     PERFORM @extschema@._load();
     SELECT @extschema@._replace_item(l.label, 'policy', policy) INTO new_label
-    FROM (SELECT (SELECT label FROM pg_shseclabel s JOIN pg_database d ON d.oid = s.objoid
-                  WHERE s.provider = 'governance' AND s.classoid = 'pg_database'::regclass
-                    AND d.datname = current_database()) AS label) l;
+    FROM (SELECT @extschema@._database_label() AS label) l;
     EXECUTE format('SECURITY LABEL FOR governance ON DATABASE %I IS %s', current_database(),
                    COALESCE(quote_literal(new_label), 'NULL'));
 END
@@ -159,9 +183,7 @@ DECLARE
 BEGIN
     PERFORM @extschema@._load();
     SELECT @extschema@._replace_item(l.label, 'region', region::text) INTO new_label
-    FROM (SELECT (SELECT label FROM pg_shseclabel s JOIN pg_database d ON d.oid = s.objoid
-                  WHERE s.provider = 'governance' AND s.classoid = 'pg_database'::regclass
-                    AND d.datname = current_database()) AS label) l;
+    FROM (SELECT @extschema@._database_label() AS label) l;
     EXECUTE format('SECURITY LABEL FOR governance ON DATABASE %I IS %s', current_database(),
                    COALESCE(quote_literal(new_label), 'NULL'));
 END

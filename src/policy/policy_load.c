@@ -125,12 +125,13 @@ load_policy_document(const char *data, size_t len, const char *origin)
 	bool		isnull;
 	text	   *name;
 	bool		changed;
+	GovSpi		spi;
 
 	/*
 	 * The tree and the JSON live in SPI's procedure context, so SPI_finish
 	 * frees them all at once; only the name is copied out.
 	 */
-	SPI_connect();
+	gov_spi_begin(&spi, false);
 	root = yaml_parse_tree(data, len, origin);
 	json = policy_validate(root, origin, false, fetch_taxonomy());
 
@@ -146,7 +147,7 @@ load_policy_document(const char *data, size_t len, const char *origin)
 																	 SPI_tuptable->tupdesc, 1,
 																	 &isnull),
 													   false, -1));
-	SPI_finish();
+	gov_spi_end(&spi);
 
 	/* compiled rules of every governed table may depend on this policy */
 	if (changed)
@@ -286,8 +287,9 @@ governance_load_taxonomy(PG_FUNCTION_ARGS)
 	Datum		args[1] = {CStringGetTextDatum(json)};
 	int			ret;
 	uint64		n;
+	GovSpi		spi;
 
-	SPI_connect();
+	gov_spi_begin(&spi, false);
 	ret = SPI_execute_with_args("INSERT INTO governance.taxonomy (category, description, description_zh) "
 								"SELECT c->>'name', c->>'description', c->>'description_zh' "
 								"FROM jsonb_array_elements($1::jsonb -> 'categories') c",
@@ -295,7 +297,7 @@ governance_load_taxonomy(PG_FUNCTION_ARGS)
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not load the taxonomy");
 	n = SPI_processed;
-	SPI_finish();
+	gov_spi_end(&spi);
 	PG_RETURN_INT32((int32) n);
 }
 

@@ -90,6 +90,11 @@ q src "SELECT governance.set_parameter('$ppol', '$pname', 'P1Y')" >/dev/null
 q src "CREATE TABLE pay (id int, who text, cvv text, region text, created timestamptz) PARTITION BY RANGE (id);
        CREATE TABLE pay_1 PARTITION OF pay FOR VALUES FROM (0) TO (100);
        CREATE TABLE plain_log (id int, line text, created timestamptz);
+       CREATE TABLE db_bound (id int, phone text);
+       SELECT governance.bind_database('ctyun-huiju-2024');
+       SELECT governance.set_database_region('CN');
+       SELECT governance.tag('db_bound', 'phone', 'category=personal.contact.phone');
+       INSERT INTO db_bound VALUES (1, '13800000000');
        SELECT governance.bind('pay', '21vianet-online-2020');
        SELECT governance.tag('pay', 'cvv', 'category=payment.security_code');
        SELECT governance.tag('pay', 'who', 'subject;category=personal.name');
@@ -130,6 +135,7 @@ WITH t(tab, r) AS (
     UNION ALL SELECT 'label_history', row(x.change_id, x.changed_by, x.object, x.old_label, x.new_label)::text FROM governance.label_history x
     UNION ALL SELECT 'hold', row(x.hold_id, x.relation::text, x.subject, x.reason)::text FROM governance.hold x
     UNION ALL SELECT 'seclabel', row(l.objoid::regclass::text, l.objsubid, l.label)::text FROM pg_seclabel l WHERE l.provider = 'governance'
+    UNION ALL SELECT 'database_label', x.label FROM governance.database_label x
 )
 SELECT tab, count(*), count(DISTINCT r), md5(string_agg(r, E'\n' ORDER BY r COLLATE "C"))
 FROM t GROUP BY tab
@@ -171,8 +177,23 @@ if [ "$rc" -ne 0 ] || grep -qiE 'error|warning' "$work/psql_restore.err"; then
     fail "psql -v ON_ERROR_STOP=1 -f plain dump into dst2 exited $rc with errors (above)"
 fi
 
+# pg_restore --create brings the database's own label too: restore src under
+# its own name after moving the original aside
+psql -X -q -d postgres -c "ALTER DATABASE src RENAME TO src_orig" || die "rename src"
+"$BIN/pg_restore" --create -d postgres "$work/src.dump" 2>"$work/restore_create.err"
+rc=$?
+if [ "$rc" -ne 0 ] || grep -qiE 'error|warning' "$work/restore_create.err"; then
+    sed 's/^/    /' "$work/restore_create.err" | head -40
+    fail "pg_restore --create exited $rc with errors (above)"
+fi
+[ "$(q src "SELECT count(*) FROM pg_shseclabel s JOIN pg_database d ON d.oid = s.objoid
+            WHERE d.datname = 'src' AND s.provider = 'governance'")" = 1 ] ||
+    fail "src (pg_restore --create): the database label did not come back"
+
 # --- 4. compare --------------------------------------------------------------
-for db in dst dst2; do
+# dst and dst2 (no --create) have no database label: the binding and region
+# come from governance.database_label
+for db in dst dst2 src; do
     fingerprint "$db" >"$work/$db.fp"
     if ! diff -u "$work/src.fp" "$work/$db.fp" >"$work/$db.diff"; then
         # name the tables that differ, then show the lines
@@ -185,7 +206,7 @@ for db in dst dst2; do
     fi
     ntax=$(q "$db" "SELECT count(*) || '/' || count(DISTINCT category) FROM governance.taxonomy")
     [ "$ntax" = "54/54" ] || fail "$db: taxonomy has $ntax rows/distinct categories, expected 54/54"
-    [ "$(q "$db" "SELECT extversion FROM pg_extension WHERE extname = 'pg_governance'")" = 0.1 ] ||
+    [ "$(q "$db" "SELECT extversion FROM pg_extension WHERE extname = 'pg_governance'")" = 0.2 ] ||
         fail "$db: extension pg_governance is not installed after the restore"
     [ "$(q "$db" "SELECT value FROM governance.parameters WHERE policy = '$ppol' AND name = '$pname'")" = P1Y ] ||
         fail "$db: parameter $ppol/$pname is not P1Y after the restore"
@@ -200,6 +221,13 @@ for db in dst dst2; do
     case "$out" in *"legal hold"*) ;; *) fail "$db: legal hold not enforced after restore: $out" ;; esac
     out=$(psql -X -At -d "$db" -c "DELETE FROM plain_log" 2>&1)
     case "$out" in *"minimum retention"*) ;; *) fail "$db: retention not enforced after restore: $out" ;; esac
+    # the database's binding and region: db_bound is governed through them
+    [ "$(q "$db" "SELECT governance.bound_policy('db_bound')")" = ctyun-huiju-2024 ] ||
+        fail "$db: the database binding was lost in the restore"
+    out=$(psql -X -At -d "$db" -c "INSERT INTO db_bound VALUES (2, '13900000000')" 2>&1)
+    [ "$out" = "INSERT 0 1" ] || fail "$db: the database region was lost in the restore: $out"
+    out=$(psql -X -At -d "$db" -c "SELECT governance.set_database_region('HK')" 2>&1)
+    case "$out" in *"existing row"*) ;; *) fail "$db: the database region does not govern db_bound after restore: $out" ;; esac
 
     # the sequence continues: a reload after the restore gets a fresh, larger history_id
     maxid=$(q "$db" "SELECT max(history_id) FROM governance.policy_history")

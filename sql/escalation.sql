@@ -1,0 +1,117 @@
+-- Privilege escalation and leaks through the extension's own code: an
+-- ordinary role must not become superuser through the queries the guard
+-- runs as the extension owner (search_path, SQL text read back from the
+-- catalog), nor call internal functions, nor learn retained data.
+SET search_path = public, governance;
+\set VERBOSITY default
+SELECT count(*) AS policies FROM (SELECT governance.load_bundled_policy(n) FROM governance.bundled_policies() n) s;
+SELECT governance.set_database_region('CN');
+
+CREATE ROLE mallory;
+CREATE SCHEMA mallory AUTHORIZATION mallory;
+GRANT CREATE ON SCHEMA public TO mallory;
+
+-- ------------------------------------------------- 1. through search_path
+-- mallory's own "=" for text, and own versions of the functions the
+-- extension's queries call, each trying to make mallory superuser
+SET ROLE mallory;
+CREATE FUNCTION mallory.evil_eq(text, text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    BEGIN ALTER ROLE mallory SUPERUSER; EXCEPTION WHEN OTHERS THEN NULL; END;
+    RETURN $1 OPERATOR(pg_catalog.=) $2;
+END $$;
+CREATE OPERATOR mallory.= (LEFTARG = text, RIGHTARG = text, PROCEDURE = mallory.evil_eq);
+CREATE FUNCTION mallory.pg_get_constraintdef(oid) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    BEGIN ALTER ROLE mallory SUPERUSER; EXCEPTION WHEN OTHERS THEN NULL; END;
+    RETURN 'CHECK (id > 0); ALTER ROLE mallory SUPERUSER';
+END $$;
+CREATE FUNCTION mallory.quote_ident(text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    BEGIN ALTER ROLE mallory SUPERUSER; EXCEPTION WHEN OTHERS THEN NULL; END;
+    RETURN pg_catalog.quote_ident($1);
+END $$;
+CREATE TABLE mallory_notes (id int, phone text, created timestamptz);
+RESET ROLE;
+
+-- a governed table mallory owns; its rules are compiled in mallory's
+-- session, with mallory's search_path, after every change
+SELECT governance.bind('mallory_notes', 'jinpai-mail');
+SELECT governance.tag('mallory_notes', 'phone', 'category=log.service');
+SELECT governance.tag('mallory_notes', 'created', 'anchor=created');
+SET ROLE mallory;
+SET search_path = mallory, pg_catalog, public;
+INSERT INTO mallory_notes VALUES (1, '13800000000', '2099-01-01');
+DELETE FROM mallory_notes;
+TRUNCATE mallory_notes;
+-- the guard function called directly, on mallory's table and on one
+-- mallory may not write
+SELECT governance._guard_row('public.mallory_notes'::regclass);
+RESET ROLE;
+SET search_path = public, governance;
+CREATE TABLE secret (id int, phone text);
+SELECT governance.bind('secret', 'jinpai-mail');
+SELECT governance.tag('secret', 'phone', 'category=personal.contact.phone');
+SET ROLE mallory;
+SET search_path = mallory, pg_catalog, public;
+SELECT governance._guard_row('public.secret'::regclass);
+SELECT governance._guard_row('public.secret'::regclass, 'x'::text);
+RESET ROLE;
+RESET search_path;
+SET search_path = public, governance;
+SELECT rolsuper AS mallory_is_superuser FROM pg_roles WHERE rolname = 'mallory';
+
+-- ---------------------------------------- 2. through ATTACH PARTITION text
+-- a partitioned table with a constraint named like a guard, and mallory's
+-- pg_get_constraintdef first on the search_path
+SET ROLE mallory;
+SET search_path = mallory, pg_catalog, public;
+CREATE TABLE public.mparent (id int) PARTITION BY RANGE (id);
+ALTER TABLE public.mparent ADD CONSTRAINT gv_guard_x CHECK (id > 0);
+CREATE TABLE public.mchild (id int);
+ALTER TABLE public.mparent ATTACH PARTITION public.mchild FOR VALUES FROM (0) TO (10);
+RESET ROLE;
+RESET search_path;
+SET search_path = public, governance;
+SELECT rolsuper AS mallory_is_superuser FROM pg_roles WHERE rolname = 'mallory';
+-- the look-alike constraint was not copied as text: the child got PostgreSQL's own copy
+SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'mchild'::regclass;
+
+-- ---------------------------------------------- 3. internal functions
+-- nothing of the extension's internals is executable by PUBLIC but the
+-- guard's CHECK function (a CHECK runs with the writer's rights)
+CREATE ROLE gv_nobody;
+SELECT p.oid::regprocedure AS executable_by_anyone
+FROM pg_proc p
+WHERE p.pronamespace = 'governance'::regnamespace AND p.proname LIKE '\_%'
+  AND has_function_privilege('gv_nobody', p.oid, 'EXECUTE')
+ORDER BY 1;
+SET ROLE gv_nobody;
+SELECT governance._sync_guards('secret'::regclass, NULL);
+SELECT governance._load();
+SELECT governance._is_admin();
+SELECT governance._replace_item('a=b', 'a', 'c');
+SELECT governance._invalidate_relation('secret'::regclass);
+RESET ROLE;
+
+-- ------------------------------------ 4. errors reveal nothing to others
+-- a role that may not read a table with retained rows learns nothing of
+-- them by trying to drop or truncate it: PostgreSQL refuses first
+CREATE TABLE mail_log (id int, account text, line text, created timestamptz);
+SELECT governance.bind('mail_log', 'jinpai-mail');
+SELECT governance.tag('mail_log', 'line', 'category=log.service');
+SELECT governance.tag('mail_log', 'created', 'anchor=created');
+INSERT INTO mail_log VALUES (1, 'alice', 'login', '2031-09-04 05:06:07+00');
+SET ROLE gv_nobody;
+DROP TABLE mail_log;
+TRUNCATE mail_log;
+ALTER TABLE mail_log DROP COLUMN line;
+ALTER TABLE mail_log ALTER COLUMN created TYPE text;
+RESET ROLE;
+
+SET pg_governance.allow_destructive_ddl = on;
+DROP TABLE mail_log, secret, mallory_notes, mparent;
+RESET pg_governance.allow_destructive_ddl;
+DROP SCHEMA mallory CASCADE;
+REVOKE CREATE ON SCHEMA public FROM mallory;
+DROP ROLE mallory, gv_nobody;

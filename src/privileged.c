@@ -1,0 +1,51 @@
+/*-------------------------------------------------------------------------
+ *
+ * privileged.c
+ *	  How pg_governance runs its own SQL: every catalog query and every
+ *	  guard DDL statement goes through gov_spi_begin/gov_spi_end, which
+ *
+ *	  - pin search_path to "pg_catalog, pg_temp" for the duration, so that
+ *		no operator, function or type of the caller's schemas can be
+ *		picked up by name resolution (all our own objects are written
+ *		schema-qualified);
+ *	  - optionally switch to the extension owner (SECURITY_LOCAL_USERID_CHANGE,
+ *		as a SECURITY DEFINER function would), for queries that must see
+ *		or write what the caller may not.
+ *
+ * The SQL text given to SPI is always a constant of ours or built from
+ * quote_identifier()'d names: never text read back from a query or given
+ * by a user.  On error, transaction (or subtransaction) abort resets the
+ * user id, the GUC nest level and SPI.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pg_governance.h"
+
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/guc.h"
+
+void
+gov_spi_begin(GovSpi *s, bool as_owner)
+{
+	GetUserIdAndSecContext(&s->save_userid, &s->save_sec);
+	s->as_owner = as_owner;
+	if (as_owner)
+		SetUserIdAndSecContext(governance_owner(),
+							   s->save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	s->nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "pg_governance: SPI_connect failed");
+}
+
+void
+gov_spi_end(GovSpi *s)
+{
+	SPI_finish();
+	AtEOXact_GUC(true, s->nestlevel);
+	if (s->as_owner)
+		SetUserIdAndSecContext(s->save_userid, s->save_sec);
+}
