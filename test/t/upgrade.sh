@@ -195,7 +195,8 @@ UNION ALL SELECT 'policies', string_agg(name || ' ' || sha256, ';' ORDER BY name
 UNION ALL SELECT 'rules', count(*)::text FROM governance.rules
 UNION ALL SELECT 'parameters', string_agg(format('%s', p), ';' ORDER BY policy, name) FROM governance.parameters p
 UNION ALL SELECT 'label_history', count(*)::text FROM governance.label_history
-UNION ALL SELECT 'tagged_columns', string_agg(format('%s', t), ';' ORDER BY relation::text, \"column\") FROM governance.tagged_columns t
+UNION ALL SELECT 'tagged_columns', string_agg(format('%s', (t.relation, t.\"column\", t.categories, t.roles, t.policy)), ';'
+                                             ORDER BY relation::text, \"column\") FROM governance.tagged_columns t
 UNION ALL SELECT 'guards', string_agg(conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid), ';' ORDER BY 1)
           FROM pg_constraint WHERE conname LIKE 'gv\_guard\_%'
 UNION ALL SELECT 'triggers', string_agg(tgrelid::regclass || ' ' || tgname, ';' ORDER BY 1)
