@@ -261,6 +261,10 @@ CREATE OR REPLACE FUNCTION @extschema@._on_sql_drop() RETURNS event_trigger
     AS 'MODULE_PATHNAME', 'governance_on_sql_drop' LANGUAGE C;
 ALTER FUNCTION @extschema@._on_sql_drop() RESET ALL;
 ALTER FUNCTION @extschema@._on_sql_drop() SECURITY INVOKER;
+-- the row check on logical replication apply
+CREATE FUNCTION @extschema@._guard_write() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'governance_guard_write' LANGUAGE C;
+REVOKE ALL ON FUNCTION @extschema@._guard_write() FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@._guard_row(oid, "any") IS 'CHECK constraint of governed tables: never-store and localization';
 REVOKE ALL ON FUNCTION @extschema@._guard_delete(), @extschema@._guard_update(),
     @extschema@._guard_truncate(), @extschema@._noop_trigger(),

@@ -44,6 +44,7 @@ PG_FUNCTION_INFO_V1(governance_guard_row);
 PG_FUNCTION_INFO_V1(governance_guard_delete);
 PG_FUNCTION_INFO_V1(governance_guard_update);
 PG_FUNCTION_INFO_V1(governance_guard_truncate);
+PG_FUNCTION_INFO_V1(governance_guard_write);
 PG_FUNCTION_INFO_V1(governance_noop_trigger);
 
 /* ------------------------------------------------------------ errors */
@@ -418,6 +419,22 @@ governance_guard_row(PG_FUNCTION_ARGS)
 	GuardRowMemo *memo;
 	int			i;
 
+	/*
+	 * PostgreSQL 15's logical replication apply checks constraints on a
+	 * slot whose tableoid is not set.  There, and only there, the guard's
+	 * replica trigger (governance._guard_write, fired on apply) checks the
+	 * row; anywhere else a row of no known table is refused.
+	 */
+	if (unlikely(!OidIsValid(relid)))
+	{
+		if (SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA)
+			PG_RETURN_BOOL(true);
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("governance._guard_row was called without the table of the row"),
+				 errdetail("Its first argument is the tableoid of the row being written."),
+				 errhint("It is the guard constraint of governed tables; write the table instead.")));
+	}
 	memo = (GuardRowMemo *) fcinfo->flinfo->fn_extra;
 	if (!memo_current(memo, relid))
 	{
@@ -689,7 +706,7 @@ retained_error(GuardRel *g, const Retained *r, const char *what)
 }
 
 static TriggerData *
-guard_trigger_data(FunctionCallInfo fcinfo, const char *fname, bool row)
+guard_trigger_data_when(FunctionCallInfo fcinfo, const char *fname, bool row, bool before)
 {
 	TriggerData *td;
 
@@ -700,14 +717,63 @@ guard_trigger_data(FunctionCallInfo fcinfo, const char *fname, bool row)
 				 errdetail("It is a guard trigger that pg_governance attaches itself."),
 				 errhint("Do not call it directly.")));
 	td = (TriggerData *) fcinfo->context;
-	if (!TRIGGER_FIRED_BEFORE(td->tg_event) ||
+	if ((before ? !TRIGGER_FIRED_BEFORE(td->tg_event) : !TRIGGER_FIRED_AFTER(td->tg_event)) ||
 		(row ? !TRIGGER_FIRED_FOR_ROW(td->tg_event) : !TRIGGER_FIRED_FOR_STATEMENT(td->tg_event)))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function %s must be fired BEFORE, FOR EACH %s", fname, row ? "ROW" : "STATEMENT"),
+				 errmsg("function %s must be fired %s, FOR EACH %s", fname,
+						before ? "BEFORE" : "AFTER", row ? "ROW" : "STATEMENT"),
 				 errdetail("It is a guard trigger that pg_governance attaches itself."),
 				 errhint("Do not attach it by hand.")));
 	return td;
+}
+
+static TriggerData *
+guard_trigger_data(FunctionCallInfo fcinfo, const char *fname, bool row)
+{
+	return guard_trigger_data_when(fcinfo, fname, row, true);
+}
+
+/*
+ * governance._guard_write()	AFTER INSERT OR UPDATE row trigger that fires
+ *		only on logical replication apply (ENABLE REPLICA): what the CHECK
+ *		constraint checks elsewhere, for rows the apply worker writes (it
+ *		leaves tableoid unset, see governance_guard_row).  An AFTER trigger,
+ *		so that COPY keeps its multi-row insert.
+ */
+Datum
+governance_guard_write(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = guard_trigger_data_when(fcinfo, "governance._guard_write", true, false);
+	Relation	rel = td->tg_relation;
+	HeapTuple	tup = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
+	TupleDesc	desc = RelationGetDescr(rel);
+	GuardRel   *g = guard_get(RelationGetRelid(rel));
+	int			i;
+
+	if (!g->governed || g->policy == NULL)
+		return PointerGetDatum(NULL);
+	if (g->fail_closed)
+		guard_fail_closed(g);
+	if (g->storage_violation)
+		guard_localization_error(g, g->storage_violation, g->storage_region,
+								 psprintf("data (stored by its %s)", g->storage_region_from));
+	if (g->region_unknown)
+		guard_region_unknown_error(g, "a row");
+	for (i = 0; i < g->ncols; i++)
+		if (g->cols[i].never_store && !heap_attisnull(tup, g->cols[i].attnum, desc))
+			never_store_error(g, &g->cols[i]);
+	if (g->region_attno != InvalidAttrNumber && g->localizations)
+	{
+		bool		isnull;
+		Datum		value = heap_getattr(tup, g->region_attno, desc, &isnull);
+
+		if (isnull)
+			guard_null_region(g);
+		else
+			check_region_value(g, value);
+	}
+	return PointerGetDatum(NULL);
 }
 
 Datum

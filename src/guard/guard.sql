@@ -23,6 +23,9 @@ CREATE FUNCTION _guard_update() RETURNS trigger
     AS 'MODULE_PATHNAME', 'governance_guard_update' LANGUAGE C;
 CREATE FUNCTION _guard_truncate() RETURNS trigger
     AS 'MODULE_PATHNAME', 'governance_guard_truncate' LANGUAGE C;
+-- the row check on logical replication apply (guard.c, governance_guard_write)
+CREATE FUNCTION _guard_write() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'governance_guard_write' LANGUAGE C;
 CREATE FUNCTION _noop_trigger() RETURNS trigger
     AS 'MODULE_PATHNAME', 'governance_noop_trigger' LANGUAGE C;
 COMMENT ON FUNCTION _noop_trigger() IS 'a C trigger that does nothing: the baseline of test/bench';
@@ -36,7 +39,7 @@ CREATE FUNCTION _on_sql_drop() RETURNS event_trigger
 
 -- Trigger and event trigger functions are not checked for EXECUTE when they
 -- fire; nobody needs to call them.
-REVOKE ALL ON FUNCTION _guard_delete(), _guard_update(), _guard_truncate(), _noop_trigger(),
+REVOKE ALL ON FUNCTION _guard_delete(), _guard_update(), _guard_truncate(), _guard_write(), _noop_trigger(),
     _on_ddl_command_start(), _on_ddl_command_end(), _on_sql_drop() FROM PUBLIC;
 
 CREATE EVENT TRIGGER governance_ddl_command_start ON ddl_command_start

@@ -341,7 +341,7 @@ sync_constraint(Relation rel, bool governed)
 
 static void
 create_guard_trigger(Oid relid, const char *name, Oid funcoid, bool row,
-					 int16 events)
+					 int16 timing, int16 events, char fires)
 {
 	CreateTrigStmt *stmt = makeNode(CreateTrigStmt);
 
@@ -354,7 +354,7 @@ create_guard_trigger(Oid relid, const char *name, Oid funcoid, bool row,
 								makeString(get_func_name(funcoid)));
 	stmt->args = NIL;
 	stmt->row = row;
-	stmt->timing = TRIGGER_TYPE_BEFORE;
+	stmt->timing = timing;
 	stmt->events = events;
 	stmt->columns = NIL;
 	stmt->whenClause = NULL;
@@ -363,14 +363,9 @@ create_guard_trigger(Oid relid, const char *name, Oid funcoid, bool row,
 	stmt->initdeferred = false;
 	stmt->constrrel = NULL;
 
-	/*
-	 * ALWAYS: the guard fires on logical replication apply too (the apply
-	 * worker runs with session_replication_role = replica), so a governed
-	 * subscriber refuses what its policy forbids.
-	 */
 	(void) CreateTriggerFiringOn(stmt, NULL, relid, InvalidOid, InvalidOid,
 								 InvalidOid, funcoid, InvalidOid, NULL, true, false,
-								 TRIGGER_FIRES_ALWAYS);
+								 fires);
 }
 
 /* OID of one of the guard's trigger functions, governance.<name>() */
@@ -379,6 +374,14 @@ guard_trigger_function(const char *name)
 {
 	return LookupFuncName(list_make2(makeString("governance"), makeString(pstrdup(name))),
 						  0, NULL, false);
+}
+
+/* ... or InvalidOid where the installed version lacks it (0.1) */
+static Oid
+guard_trigger_function_if_installed(const char *name)
+{
+	return LookupFuncName(list_make2(makeString("governance"), makeString(pstrdup(name))),
+						  0, NULL, true);
 }
 
 /* Is funcid one of the guard's trigger functions?  By schema OID and name. */
@@ -393,7 +396,8 @@ guard_is_trigger_function(Oid funcid)
 	name = get_func_name(funcid);
 	return name != NULL && (strcmp(name, "_guard_delete") == 0 ||
 							strcmp(name, "_guard_update") == 0 ||
-							strcmp(name, "_guard_truncate") == 0);
+							strcmp(name, "_guard_truncate") == 0 ||
+							strcmp(name, "_guard_write") == 0);
 }
 
 /*
@@ -429,9 +433,16 @@ find_guard_trigger(Oid relid, Oid funcoid, char **name, char *fires)
 	return result;
 }
 
+/*
+ * One guard trigger of a relation, wanted or not.  want_fires: ALWAYS for
+ * the guard proper, so that it fires on logical replication apply too
+ * (the apply worker runs with session_replication_role = replica) and a
+ * governed subscriber refuses what its policy forbids; REPLICA for the
+ * apply-only row check.
+ */
 static void
 sync_trigger(Oid relid, const char *name, const char *func, bool row,
-			 int16 events, bool want)
+			 int16 timing, int16 events, char want_fires, bool want)
 {
 	Oid			funcoid = guard_trigger_function(func);
 	char	   *tgname = NULL;
@@ -439,13 +450,13 @@ sync_trigger(Oid relid, const char *name, const char *func, bool row,
 	Oid			trigoid = find_guard_trigger(relid, funcoid, &tgname, &fires);
 
 	if (want && !OidIsValid(trigoid))
-		create_guard_trigger(relid, name, funcoid, row, events);
-	else if (want && fires != TRIGGER_FIRES_ALWAYS)
+		create_guard_trigger(relid, name, funcoid, row, timing, events, want_fires);
+	else if (want && fires != want_fires)
 	{
 		/* disabled by a superuser, or made by 0.1 (fired on origin only) */
 		Relation	rel = table_open(relid, NoLock);
 
-		EnableDisableTrigger(rel, tgname, TRIGGER_FIRES_ALWAYS, false, ShareRowExclusiveLock);
+		EnableDisableTrigger(rel, tgname, want_fires, false, ShareRowExclusiveLock);
 		table_close(rel, NoLock);
 	}
 	else if (!want && OidIsValid(trigoid))
@@ -539,7 +550,8 @@ relation_has_guard_objects(Oid relid)
 	return found ||
 		OidIsValid(find_guard_trigger(relid, guard_trigger_function("_guard_truncate"), &name, &fires)) ||
 		OidIsValid(find_guard_trigger(relid, guard_trigger_function("_guard_delete"), &name, &fires)) ||
-		OidIsValid(find_guard_trigger(relid, guard_trigger_function("_guard_update"), &name, &fires));
+		OidIsValid(find_guard_trigger(relid, guard_trigger_function("_guard_update"), &name, &fires)) ||
+		OidIsValid(find_guard_trigger(relid, guard_trigger_function_if_installed("_guard_write"), &name, &fires));
 }
 
 /*
@@ -604,11 +616,17 @@ sync_one(Oid relid)
 	foreach(lc, commands)
 		guard_exec(lfirst(lc));
 	sync_trigger(relid, "governance_guard_truncate", "_guard_truncate", false,
-				 TRIGGER_TYPE_TRUNCATE, governed);
+				 TRIGGER_TYPE_BEFORE, TRIGGER_TYPE_TRUNCATE, TRIGGER_FIRES_ALWAYS, governed);
 	sync_trigger(relid, "governance_guard_delete", "_guard_delete", true,
-				 TRIGGER_TYPE_DELETE, governed && relkind == RELKIND_RELATION);
+				 TRIGGER_TYPE_BEFORE, TRIGGER_TYPE_DELETE, TRIGGER_FIRES_ALWAYS,
+				 governed && relkind == RELKIND_RELATION);
 	sync_trigger(relid, "governance_guard_update", "_guard_update", true,
-				 TRIGGER_TYPE_UPDATE, governed && relkind == RELKIND_RELATION);
+				 TRIGGER_TYPE_BEFORE, TRIGGER_TYPE_UPDATE, TRIGGER_FIRES_ALWAYS,
+				 governed && relkind == RELKIND_RELATION);
+	if (OidIsValid(guard_trigger_function_if_installed("_guard_write")))
+		sync_trigger(relid, "governance_guard_write", "_guard_write", true,
+					 TRIGGER_TYPE_AFTER, TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE,
+					 TRIGGER_FIRES_ON_REPLICA, governed && relkind == RELKIND_RELATION);
 }
 
 /*
