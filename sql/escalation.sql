@@ -97,20 +97,34 @@ RESET ROLE;
 -- ------------------------------------ 4. errors reveal nothing to others
 -- a role that may not read a table with retained rows learns nothing of
 -- them by trying to drop or truncate it: PostgreSQL refuses first
-CREATE TABLE mail_log (id int, account text, line text, created timestamptz);
-SELECT governance.bind('mail_log', 'jinpai-mail');
-SELECT governance.tag('mail_log', 'line', 'category=log.service');
-SELECT governance.tag('mail_log', 'created', 'anchor=created');
-INSERT INTO mail_log VALUES (1, 'alice', 'login', '2031-09-04 05:06:07+00');
+CREATE TABLE esc_log (id int, account text, line text, created timestamptz);
+SELECT governance.bind('esc_log', 'jinpai-mail');
+SELECT governance.tag('esc_log', 'line', 'category=log.service');
+SELECT governance.tag('esc_log', 'created', 'anchor=created');
+INSERT INTO esc_log VALUES (1, 'alice', 'login', '2031-09-04 05:06:07+00');
 SET ROLE gv_nobody;
-DROP TABLE mail_log;
-TRUNCATE mail_log;
-ALTER TABLE mail_log DROP COLUMN line;
-ALTER TABLE mail_log ALTER COLUMN created TYPE text;
+DROP TABLE esc_log;
+TRUNCATE esc_log;
+ALTER TABLE esc_log DROP COLUMN line;
+ALTER TABLE esc_log ALTER COLUMN created TYPE text;
 RESET ROLE;
+-- may delete and truncate, but not read: told which rule keeps the row, not
+-- its anchor date or its subject
+GRANT DELETE, TRUNCATE ON esc_log TO gv_nobody;
+SELECT governance.place_hold('esc_log', 'alice', 'case 7') IS NOT NULL AS held;
+SELECT governance.tag('esc_log', 'account', 'subject');
+SET ROLE gv_nobody;
+DELETE FROM esc_log;
+TRUNCATE esc_log;
+RESET ROLE;
+SELECT governance.release_hold(hold_id) FROM governance.holds WHERE relation = 'esc_log'::regclass;
+SET ROLE gv_nobody;
+DELETE FROM esc_log;
+RESET ROLE;
+REVOKE ALL ON esc_log FROM gv_nobody;
 
 SET pg_governance.allow_destructive_ddl = on;
-DROP TABLE mail_log, secret, mallory_notes, mparent;
+DROP TABLE esc_log, secret, mallory_notes, mparent;
 RESET pg_governance.allow_destructive_ddl;
 DROP SCHEMA mallory CASCADE;
 REVOKE CREATE ON SCHEMA public FROM mallory;

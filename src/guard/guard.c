@@ -673,9 +673,42 @@ row_retained(GuardRel *g, HeapTuple tup, TupleDesc desc)
 	return r;
 }
 
+/*
+ * The error for a caller that may not read the table: which rule and
+ * policy keep the row, but no value of it (no subject, no date).
+ */
 static void pg_attribute_noreturn()
-retained_error(GuardRel *g, const Retained *r, const char *what)
+retained_error_redacted(GuardRel *g, const Retained *r, const char *what)
 {
+	if (r->why == 'H')
+		ereport(ERROR,
+				(errcode(ERRCODE_GV_LEGAL_HOLD),
+				 errmsg("cannot %s: a row of table %s is under a legal hold", what, g->relname),
+				 errdetail("Table %s, policy %s: rows of a subject under a legal hold are kept as they are.",
+						   g->relname, g->policy),
+				 errhint("Ask a governance administrator about the holds on this table.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_GV_RETENTION),
+			 errmsg("cannot %s: a row of table %s is under minimum retention", what, g->relname),
+			 errdetail("Table %s, column %s, category %s, policy %s, rule %s: \"%s\".",
+					   g->relname, r->min->column, r->min->rule.category, g->policy,
+					   r->min->rule.rule_id, r->min->rule.source),
+			 errhint("Wait until the minimum retention has passed.")));
+}
+
+/* may the role that asked (not the extension owner of a probe) read the table? */
+static bool
+caller_may_read(GuardRel *g)
+{
+	return pg_class_aclcheck(g->relid, GetUserId(), ACL_SELECT) == ACLCHECK_OK;
+}
+
+static void pg_attribute_noreturn()
+retained_error_for(GuardRel *g, const Retained *r, const char *what, bool may_read)
+{
+	/* an error never shows a value of a row the caller may not read */
+	if (!may_read)
+		retained_error_redacted(g, r, what);
 	if (r->why == 'H')
 		ereport(ERROR,
 				(errcode(ERRCODE_GV_LEGAL_HOLD),
@@ -703,6 +736,12 @@ retained_error(GuardRel *g, const Retained *r, const char *what)
 					   r->min->rule.rule_id, r->min->rule.source,
 					   r->min->anchor_column, r->min->anchor),
 			 errhint("Wait until the minimum retention has passed.")));
+}
+
+static void pg_attribute_noreturn()
+retained_error(GuardRel *g, const Retained *r, const char *what)
+{
+	retained_error_for(g, r, what, caller_may_read(g));
 }
 
 static TriggerData *
@@ -861,6 +900,7 @@ guard_probe(Oid relid, const char *what)
 	GuardRel   *g;
 	ListCell   *lc;
 	GovSpi		spi;
+	bool		may_read;
 
 	if (governance_allow_destructive_ddl)
 		return;
@@ -868,6 +908,7 @@ guard_probe(Oid relid, const char *what)
 	if (!g->governed || g->policy == NULL || g->fail_closed ||
 		(g->minimums == NIL && g->held_subjects == NIL))
 		return;
+	may_read = caller_may_read(g);	/* before the probe runs as the owner */
 
 	gov_spi_begin(&spi, true);
 	foreach(lc, g->minimums)
@@ -900,7 +941,7 @@ guard_probe(Oid relid, const char *what)
 																  TimestampTzGetDatum(anchor_to_timestamptz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull), m->anchor_typid)),
 																  PointerGetDatum(m->minimum)));
 			}
-			retained_error(g, &r, what);
+			retained_error_for(g, &r, what, may_read);
 		}
 	}
 	if (g->held_subjects && g->subject_attno != InvalidAttrNumber)
@@ -922,7 +963,7 @@ guard_probe(Oid relid, const char *what)
 			{
 				Retained	r = {'H', NULL, lfirst(s), lfirst(id), 0};
 
-				retained_error(g, &r, what);
+				retained_error_for(g, &r, what, may_read);
 			}
 		}
 	}
