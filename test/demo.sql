@@ -116,3 +116,20 @@ DELETE FROM payments WHERE id = 11;
 \echo '== 9. Errors are SQLSTATE class GV: WHEN SQLSTATE ''GV000'' catches them all'
 DO $$ BEGIN INSERT INTO payments VALUES (4, 'x', NULL, '999', 'CN', NULL);
 EXCEPTION WHEN SQLSTATE 'GV000' THEN RAISE NOTICE 'caught %: %', SQLSTATE, SQLERRM; END $$;
+
+\echo
+\echo '== 10. Rows already in a table are checked when it becomes governed'
+CREATE TABLE legacy_cards (id int, cvv text);
+INSERT INTO legacy_cards VALUES (1, '123'), (2, NULL), (3, '456');
+\echo '-- a tag on a table no policy governs is stored, with a warning:'
+SELECT governance.tag('legacy_cards', 'cvv', 'category=payment.security_code') \gset
+\echo '-- binding it to a policy that forbids keeping security codes is refused, saying how many rows break it:'
+SELECT governance.bind('legacy_cards', '21vianet-online-2020') \gset
+
+\echo
+\echo '== 11. No way around the guard through DDL'
+\echo '-- with a row under minimum retention, neither the table nor its anchor column can be dropped:'
+DROP TABLE mail_log;
+ALTER TABLE mail_log DROP COLUMN created;
+\echo '-- forgetting where the database stores its data is refused while rows rely on it (no region means no row may stay):'
+SELECT governance.set_database_region(NULL) \gset
