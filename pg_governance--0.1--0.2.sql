@@ -146,6 +146,12 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     id bigint;
 BEGIN
+    IF (SELECT c.relkind NOT IN ('r', 'p') OR c.relnamespace = 'pg_catalog'::regnamespace
+        FROM pg_class c WHERE c.oid = rel) THEN
+        RAISE EXCEPTION 'cannot place a legal hold on %', rel
+            USING ERRCODE = 'wrong_object_type', DETAIL = 'Holds keep rows of tables and partitioned tables.',
+                  HINT = 'Name the table that holds the subject''s rows.';
+    END IF;
     IF subject IS NULL OR reason IS NULL OR btrim(reason) = '' THEN
         RAISE EXCEPTION 'a legal hold needs a subject and a reason'
             USING ERRCODE = 'invalid_parameter_value', DETAIL = 'No hold was placed.',

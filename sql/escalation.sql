@@ -77,6 +77,41 @@ SELECT rolsuper AS mallory_is_superuser FROM pg_roles WHERE rolname = 'mallory';
 -- the look-alike constraint was not copied as text: the child got PostgreSQL's own copy
 SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'mchild'::regclass;
 
+-- ------------------------- 2b. through the owner's code in the table itself
+-- an IMMUTABLE function in a partial index predicate runs whenever a query
+-- on the table is planned: the guard never plans SQL on a user's table
+SET ROLE mallory;
+CREATE FUNCTION mallory.evil_pred() RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    BEGIN ALTER ROLE mallory SUPERUSER; EXCEPTION WHEN OTHERS THEN NULL; END;
+    RETURN true;
+END $$;
+INSERT INTO public.mallory_notes VALUES (2, 'x', '2099-01-01');
+CREATE INDEX ON public.mallory_notes (id) WHERE mallory.evil_pred();
+TRUNCATE public.mallory_notes;
+DROP TABLE public.mallory_notes;
+ALTER TABLE public.mallory_notes DROP COLUMN phone;
+RESET ROLE;
+SELECT rolsuper AS mallory_is_superuser FROM pg_roles WHERE rolname = 'mallory';
+
+-- ------------------------------------ 2c. the guard called with other data
+-- a direct call with another table's columns (of other types) is refused,
+-- not read as the guarded columns' types
+RESET search_path;
+SET search_path = public, governance;
+CREATE TABLE contacts (id int, phone text, stored_in varchar(8));
+SELECT governance.bind('contacts', 'ctyun-huiju-2024');
+SELECT governance.tag('contacts', 'phone', 'category=personal.contact.phone');
+SELECT governance.tag('contacts', 'stored_in', 'region');
+GRANT INSERT ON contacts TO mallory;
+SET ROLE mallory;
+CREATE TABLE mallory.mine (a int, b int, c bigint);
+INSERT INTO mallory.mine VALUES (1, 2, 12345678);
+SELECT governance._guard_row('public.contacts'::regclass, m.a, m.c) FROM mallory.mine m;
+SELECT governance._guard_row('public.contacts'::regclass, 'x'::text, 'CN'::varchar);
+RESET ROLE;
+DROP TABLE contacts;
+
 -- ---------------------------------------------- 3. internal functions
 -- nothing of the extension's internals is executable by PUBLIC but the
 -- guard's CHECK function (a CHECK runs with the writer's rights)

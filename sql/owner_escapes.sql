@@ -103,12 +103,126 @@ INSERT INTO tickets VALUES (1, 'alice', 'hi');
 SELECT setval('governance.hold_hold_id_seq', 100) IS NOT NULL AS reset;
 SELECT governance.place_hold('tickets', 'alice', 'case 9') AS hold_id;
 SET ROLE gv_owner;
+-- renaming the subject away, then deleting
+UPDATE tickets SET customer = 'alice-renamed' WHERE customer = 'alice';
+UPDATE tickets SET body = 'edited' WHERE customer = 'alice';
+DELETE FROM tickets;
 ALTER TABLE tickets DROP COLUMN customer;
 ALTER TABLE tickets ALTER COLUMN customer TYPE varchar(3) USING NULL;
 DROP TABLE tickets;
 RESET ROLE;
 
+-- a subject compared as its type, whatever the session's settings or padding
+CREATE TABLE padded_t (who char(10), day date);
+ALTER TABLE padded_t OWNER TO gv_owner;
+SELECT governance.bind('padded_t', 'jinpai-mail');
+SELECT governance.tag('padded_t', 'who', 'subject');
+SELECT governance.tag('padded_t', 'day', 'anchor=created');
+INSERT INTO padded_t VALUES ('alice', NULL), ('bob', NULL);
+SELECT governance.place_hold('padded_t', 'alice', 'case 10') AS hold_id;
+CREATE TABLE dated_t (day date, note text);
+ALTER TABLE dated_t OWNER TO gv_owner;
+SELECT governance.bind('dated_t', 'jinpai-mail');
+SELECT governance.tag('dated_t', 'day', 'subject');
+INSERT INTO dated_t VALUES ('2024-03-01', 'x');
+SELECT governance.place_hold('dated_t', '2024-03-01', 'case 11') AS hold_id;
+SET ROLE gv_owner;
+DELETE FROM padded_t WHERE who = 'alice';
+SET DateStyle = 'SQL, DMY';
+DELETE FROM dated_t;
+RESET DateStyle;
+DELETE FROM padded_t WHERE who = 'bob';
+RESET ROLE;
+
+-- leaving the parent does not leave the hold behind (DETACH, NO INHERIT),
+-- even when the partition belongs to someone else
+CREATE ROLE gv_other;
+CREATE TABLE held_p (id int, who text) PARTITION BY LIST (id);
+ALTER TABLE held_p OWNER TO gv_owner;
+CREATE TABLE held_p1 PARTITION OF held_p FOR VALUES IN (1);
+ALTER TABLE held_p1 OWNER TO gv_other;
+SELECT governance.bind('held_p', 'jinpai-mail');
+SELECT governance.tag('held_p', 'who', 'subject;category=personal.name');
+INSERT INTO held_p VALUES (1, 'carol');
+SELECT governance.place_hold('held_p', 'carol', 'case 12') AS hold_id;
+SET ROLE gv_owner;
+ALTER TABLE held_p DETACH PARTITION held_p1;
+RESET ROLE;
+SET ROLE gv_other;
+DELETE FROM held_p1;
+RESET ROLE;
+SELECT relation, subject FROM governance.holds WHERE subject = 'carol' AND released_at IS NULL ORDER BY 1::text;
+
+-- a new parent that binds the table to another policy (or none) is refused
+-- while it holds retained rows
+CREATE TABLE free_parent (id int, account text, line text, created timestamptz, region text);
+ALTER TABLE free_parent OWNER TO gv_owner;
+SELECT governance.bind('free_parent', 'ctyun-huiju-2024');
+SET ROLE gv_owner;
+ALTER TABLE governed_s.kept INHERIT free_parent;
+RESET ROLE;
+
+-- a guard marked NOT VALID is not the guard: rows it never saw cannot stay
+CREATE TABLE cards (id int, cvv text);
+ALTER TABLE cards OWNER TO gv_owner;
+SELECT governance.bind('cards', '21vianet-online-2020');
+SELECT governance.tag('cards', 'cvv', 'category=payment.security_code');
+INSERT INTO cards VALUES (1, NULL);
+SET ROLE gv_owner;
+ALTER TABLE cards DROP CONSTRAINT gv_guard_cards,
+    ALTER COLUMN cvv TYPE text USING '999',
+    ADD CONSTRAINT gv_guard_cards CHECK (governance._guard_row(tableoid, cvv)) NOT VALID;
+SELECT id, cvv FROM cards;
+RESET ROLE;
+
+-- a schema renamed and a decoy of the same name: the guard knows tables by OID
+CREATE SCHEMA s_orig AUTHORIZATION gv_owner;
+CREATE TABLE s_orig.kept (id int, line text, created timestamptz);
+ALTER TABLE s_orig.kept OWNER TO gv_owner;
+SELECT governance.bind('s_orig.kept', 'jinpai-mail');
+SELECT governance.tag('s_orig.kept', 'line', 'category=log.service');
+SELECT governance.tag('s_orig.kept', 'created', 'anchor=created');
+INSERT INTO s_orig.kept VALUES (1, 'x', '2099-01-01');
+GRANT CREATE ON DATABASE contrib_regression TO gv_owner;
+SET ROLE gv_owner;
+TRUNCATE s_orig.kept;
+ALTER SCHEMA s_orig RENAME TO s_real;
+CREATE SCHEMA s_orig;
+CREATE TABLE s_orig.kept (id int, line text, created timestamptz);
+TRUNCATE s_real.kept;
+RESET ROLE;
+REVOKE CREATE ON DATABASE contrib_regression FROM gv_owner;
+
+-- a clock read in UTC, whatever the session's time zone
+CREATE TABLE tz_t (id int, line text, day timestamp);
+ALTER TABLE tz_t OWNER TO gv_owner;
+SELECT governance.bind('tz_t', 'jinpai-mail');
+SELECT governance.tag('tz_t', 'line', 'category=log.service');
+SELECT governance.tag('tz_t', 'day', 'anchor=created');
+INSERT INTO tz_t VALUES (1, 'x', (now() AT TIME ZONE 'UTC') - interval '6 months' + interval '2 hours');
+SET ROLE gv_owner;
+SET TimeZone = 'Etc/GMT-14';
+DO $$ BEGIN
+    DELETE FROM tz_t;
+    RAISE NOTICE 'deleted';
+EXCEPTION WHEN SQLSTATE 'GV003' THEN
+    RAISE NOTICE 'refused: %', SQLSTATE;
+END $$;
+RESET TimeZone;
+RESET ROLE;
+
+-- a table with a region column cannot move into a tablespace outside its jurisdiction
+SET allow_in_place_tablespaces = on;
+CREATE TABLESPACE gv_hk2 LOCATION '';
+RESET allow_in_place_tablespaces;
+SELECT governance.set_region('gv_hk2', 'HK');
+ALTER TABLE contacts SET TABLESPACE gv_hk2;
+DROP TABLESPACE gv_hk2;
+
 SET pg_governance.allow_destructive_ddl = on;
+DROP TABLE padded_t, dated_t, held_p, held_p1, free_parent, cards, tz_t, s_orig.kept;
+DROP SCHEMA s_orig, s_real CASCADE;
+DROP ROLE gv_other;
 DROP SCHEMA governed_s, other_s CASCADE;
 DROP TABLE contacts, tickets;
 RESET pg_governance.allow_destructive_ddl;

@@ -149,10 +149,16 @@ typedef struct GuardRel
 	AttrNumber	region_attno;
 	Oid			region_typid;
 	AttrNumber	subject_attno;
+	Oid			subject_typid;
+	int32		subject_typmod;
 	List	   *localizations;	/* GuardLoc * */
 	List	   *minimums;		/* GuardMin * with an anchor column */
-	List	   *held_subjects;	/* char * */
+	List	   *held_subjects;	/* char *, as placed */
 	List	   *hold_ids;		/* char * */
+	Datum	   *held_values;	/* the held subjects as the subject column's base type */
+	bool	   *held_ok;		/* ... false where the text is no such value */
+	FmgrInfo	held_eq;		/* that type's equality */
+	Oid			subject_collation;
 	char	   *storage_region;
 	char	   *storage_region_from;
 	GuardLoc   *storage_violation;	/* the table is stored outside this rule */
@@ -187,6 +193,7 @@ extern bool guard_region_allowed(const GuardLoc *loc, const char *region);
 extern List *guard_ancestors(Oid relid);
 extern char *guard_bound_policy(Oid relid);
 extern char *guard_bound_policy_in_schema(Oid relid, Oid nspid);
+extern char *guard_bound_policy_under(Oid relid, Oid newparent);
 struct GovLabel;
 extern char *guard_column_type_problem(const char *colname, Oid typid,
 									   const struct GovLabel *gl);

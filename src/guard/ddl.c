@@ -232,6 +232,35 @@ copy_effective_labels(Oid partid)
 	CacheInvalidateRelcacheByRelid(partid);
 }
 
+static bool
+same_policy(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/*
+ * A table that gets a new parent (ATTACH, INHERIT) may get another binding
+ * from it: not while it holds retained or held rows.
+ */
+static void
+probe_rebinding(Oid relid, Oid newparent)
+{
+	char	   *before;
+	char	   *after;
+
+	if (!guard_relation_governed(relid))
+		return;
+	before = guard_bound_policy(relid);
+	after = guard_bound_policy_under(relid, newparent);
+	if (same_policy(before, after))
+		return;
+	probe_locked(relid, AccessExclusiveLock,
+				 psprintf("make %s a child of %s (bound to %s there, %s here)",
+						  guard_get(relid)->relname, get_rel_name(newparent),
+						  after ? psprintf("policy %s", after) : "no policy",
+						  before ? psprintf("policy %s", before) : "no policy"));
+}
+
 /* a foreign table cannot hold a governed table's rows: they live elsewhere */
 static void
 refuse_foreign_child(Oid parentid, const char *child)
@@ -244,6 +273,57 @@ refuse_foreign_child(Oid parentid, const char *child)
 					child, get_rel_name(parentid)),
 			 errdetail("The rows of a foreign table are stored on another server, where the guard cannot check them."),
 			 errhint("Keep the data in a local table, or govern the foreign server's own tables there.")));
+}
+
+/*
+ * A partition or child leaving its parent keeps the legal holds placed on
+ * its ancestors: they are placed again on it (and its own partitions
+ * inherit them from it).
+ */
+static void
+copy_holds(Oid relid)
+{
+	GovSpi		spi;
+	List	   *ancestors = guard_ancestors(relid);
+	Datum	   *oids;
+	int			n = 0;
+	ListCell   *lc;
+	Oid			argtypes[2] = {OIDOID, OIDARRAYOID};
+	Datum		args[2];
+
+	if (ancestors == NIL || !guard_relation_governed(relid))
+		return;
+	oids = palloc(sizeof(Datum) * list_length(ancestors));
+	foreach(lc, ancestors)
+		oids[n++] = ObjectIdGetDatum(lfirst_oid(lc));
+	args[0] = ObjectIdGetDatum(relid);
+	args[1] = PointerGetDatum(construct_array(oids, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
+	gov_spi_begin(&spi, true);
+	if (SPI_execute_with_args("INSERT INTO governance.hold (relation, subject, reason, placed_by) "
+							  "SELECT $1::pg_catalog.oid::pg_catalog.regclass, h.subject, "
+							  "       h.reason OPERATOR(pg_catalog.||) ' (held on '::pg_catalog.text "
+							  "       OPERATOR(pg_catalog.||) h.relation::pg_catalog.text "
+							  "       OPERATOR(pg_catalog.||) ', hold '::pg_catalog.text "
+							  "       OPERATOR(pg_catalog.||) h.hold_id::pg_catalog.text OPERATOR(pg_catalog.||) ')', "
+							  "       h.placed_by "
+							  "FROM governance.hold h "
+							  "WHERE h.relation::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($2) "
+							  "  AND h.released_at IS NULL",
+							  2, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "pg_governance: could not carry the holds over");
+	gov_spi_end(&spi);
+	CacheInvalidateRelcacheByRelid(relid);
+}
+
+/* ... nor can a table whose partitions include a foreign one */
+static void
+refuse_foreign_tree(Oid parentid, Oid childid)
+{
+	ListCell   *lc;
+
+	foreach(lc, find_all_inheritors(childid, NoLock, NULL))
+		if (get_rel_relkind(lfirst_oid(lc)) == RELKIND_FOREIGN_TABLE)
+			refuse_foreign_child(parentid, get_rel_name(lfirst_oid(lc)));
 }
 
 static void
@@ -270,8 +350,8 @@ on_alter_table(AlterTableStmt *stmt)
 
 			if (!OidIsValid(partid))
 				continue;
-			if (get_rel_relkind(partid) == RELKIND_FOREIGN_TABLE)
-				refuse_foreign_child(relid, get_rel_name(partid));
+			refuse_foreign_tree(relid, partid);
+			probe_rebinding(partid, relid);
 			guard_prepare_attach(relid, partid);
 			note_validate(partid);
 		}
@@ -281,10 +361,12 @@ on_alter_table(AlterTableStmt *stmt)
 			Oid			partid = RangeVarGetRelid(pc->name, NoLock, true);
 			char		relkind = OidIsValid(partid) ? get_rel_relkind(partid) : '\0';
 
+			/* PostgreSQL asks only for the parent's owner */
 			if ((relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE) &&
-				get_rel_relispartition(partid) && pg_class_ownercheck(partid, GetUserId()))
+				get_rel_relispartition(partid))
 			{
 				copy_effective_labels(partid);
+				copy_holds(partid);
 				guard_note_detached(partid);
 			}
 		}
@@ -294,11 +376,17 @@ on_alter_table(AlterTableStmt *stmt)
 			Oid			parent = RangeVarGetRelid((RangeVar *) cmd->def, NoLock, true);
 
 			if (OidIsValid(parent))
+			{
+				probe_rebinding(relid, parent);
 				guard_prepare_attach(parent, relid);
+			}
 			note_validate(relid);
 		}
 		else if (cmd->subtype == AT_DropInherit && has_superclass(relid))
+		{
 			copy_effective_labels(relid);
+			copy_holds(relid);
+		}
 	}
 }
 

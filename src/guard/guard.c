@@ -24,6 +24,8 @@
 #include "pg_governance.h"
 
 #include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "catalog/objectaccess.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
@@ -34,11 +36,14 @@
 #include "nodes/primnodes.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/datetime.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
+#include "utils/memutils.h"
 
 PG_FUNCTION_INFO_V1(governance_guard_row);
 PG_FUNCTION_INFO_V1(governance_guard_delete);
@@ -409,6 +414,30 @@ guard_row_check_caller(Oid relid)
 }
 
 /*
+ * Every argument that reads a column must have that column's type: the
+ * guard reads never-store and region values as what their columns hold,
+ * and a direct call could pass anything.
+ */
+static void
+guard_row_check_argtypes(FunctionCallInfo fcinfo, Oid relid, const AttrNumber *attnos)
+{
+	int			i;
+
+	for (i = 1; i < PG_NARGS(); i++)
+	{
+		Oid			argtype = get_fn_expr_argtype(fcinfo->flinfo, i);
+
+		if (attnos[i] <= 0 || argtype != get_atttype(relid, attnos[i]))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("argument %d of governance._guard_row is not column %d of table %s",
+							i + 1, attnos[i], get_rel_name(relid)),
+					 errdetail("governance._guard_row is the guard constraint of governed tables; its arguments are the table's own columns."),
+					 errhint("Write the table instead of calling the guard.")));
+	}
+}
+
+/*
  * governance._guard_row(tableoid, VARIADIC "any") RETURNS boolean
  *		The CHECK constraint of a governed table.  Returns true or raises.
  */
@@ -442,6 +471,7 @@ governance_guard_row(PG_FUNCTION_ARGS)
 
 		guard_row_check_caller(relid);
 		attnos = guard_call_attnos((FuncExpr *) fcinfo->flinfo->fn_expr, PG_NARGS());
+		guard_row_check_argtypes(fcinfo, relid, attnos);
 
 		memo = memo_rebuild(memo, fcinfo->flinfo->fn_mcxt, relid, attnos, PG_NARGS());
 		pfree(attnos);
@@ -590,15 +620,21 @@ guard_check_state(Oid relid, FuncExpr *expr)
 
 /* ------------------------------------------------------------ retention */
 
+/*
+ * The instant an anchor stands for.  A date or a timestamp without time
+ * zone is read as UTC, not in the session's TimeZone: otherwise a session
+ * could move every clock by up to a day by setting its own.
+ */
 static TimestampTz
 anchor_to_timestamptz(Datum value, Oid typid)
 {
 	switch (typid)
 	{
 		case DATEOID:
-			return DatumGetTimestampTz(DirectFunctionCall1(date_timestamptz, value));
+			/* timestamp and timestamptz count the same microseconds: UTC */
+			return (TimestampTz) DatumGetTimestamp(DirectFunctionCall1(date_timestamp, value));
 		case TIMESTAMPOID:
-			return DatumGetTimestampTz(DirectFunctionCall1(timestamp_timestamptz, value));
+			return (TimestampTz) DatumGetTimestamp(value);
 		default:
 			return DatumGetTimestampTz(value);
 	}
@@ -627,19 +663,21 @@ row_retained(GuardRel *g, HeapTuple tup, TupleDesc desc)
 
 		if (!isnull)
 		{
-			Oid			out;
-			bool		varlena;
-			char	   *subject;
-			ListCell   *id;
+			int			i;
 
-			getTypeOutputInfo(TupleDescAttr(desc, g->subject_attno - 1)->atttypid, &out, &varlena);
-			subject = OidOutputFunctionCall(out, v);
-			forboth(lc, g->held_subjects, id, g->hold_ids)
-				if (strcmp(lfirst(lc), subject) == 0)
+			/*
+			 * Compared with the column type's own equality, with the held
+			 * subjects read as that type once: a comparison of text would
+			 * depend on the session's DateStyle, bytea_output, padding...
+			 */
+			for (i = 0; i < list_length(g->held_subjects); i++)
+				if (g->held_ok[i] &&
+					DatumGetBool(FunctionCall2Coll(&g->held_eq, g->subject_collation,
+												   v, g->held_values[i])))
 				{
 					r.why = 'H';
-					r.subject = subject;
-					r.hold_id = lfirst(id);
+					r.subject = list_nth(g->held_subjects, i);
+					r.hold_id = list_nth(g->hold_ids, i);
 					return r;
 				}
 		}
@@ -854,6 +892,24 @@ governance_guard_update(PG_FUNCTION_ARGS)
 	if (!r.why)
 		return PointerGetDatum(newtup);
 
+	/* a held row is kept as it is: its tagged data, subject included, stay */
+	if (r.why == 'H')
+		for (i = 0; i < g->ncols; i++)
+		{
+			GuardColumn *col = &g->cols[i];
+			Form_pg_attribute att = TupleDescAttr(desc, col->attnum - 1);
+			bool		oldnull;
+			bool		newnull;
+			Datum		oldv = heap_getattr(oldtup, col->attnum, desc, &oldnull);
+			Datum		newv = heap_getattr(newtup, col->attnum, desc, &newnull);
+
+			if (col->categories == NIL && !col->subject && col->anchor == NULL)
+				continue;
+			if (oldnull != newnull ||
+				(!oldnull && !datumIsEqual(oldv, newv, att->attbyval, att->attlen)))
+				retained_error(g, &r, psprintf("change column \"%s\"", col->name));
+		}
+
 	/* retained data may change, but not disappear */
 	for (i = 0; i < g->ncols; i++)
 	{
@@ -891,15 +947,23 @@ governance_guard_update(PG_FUNCTION_ARGS)
 /*
  * guard_probe
  *		Refuse "what" (TRUNCATE, DROP TABLE, ...) if any row of the relation
- *		is under minimum retention or a legal hold.  Runs as the extension
- *		owner, so that it sees every row whatever the caller may read.
+ *		is under minimum retention or a legal hold.  A heap scan in C with a
+ *		fresh snapshot (it sees rows committed while the caller waited for
+ *		its lock), never a query: planning SQL on a user's table would run
+ *		the table owner's index predicates and expressions, and no
+ *		elevated rights are needed to read every row this way.
  */
 void
 guard_probe(Oid relid, const char *what)
 {
 	GuardRel   *g;
-	ListCell   *lc;
-	GovSpi		spi;
+	Relation	rel;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+	Snapshot	snapshot;
+	MemoryContext rowcxt;
+	MemoryContext old;
+	Retained	found = {0};
 	bool		may_read;
 
 	if (governance_allow_destructive_ddl)
@@ -908,66 +972,41 @@ guard_probe(Oid relid, const char *what)
 	if (!g->governed || g->policy == NULL || g->fail_closed ||
 		(g->minimums == NIL && g->held_subjects == NIL))
 		return;
-	may_read = caller_may_read(g);	/* before the probe runs as the owner */
+	may_read = caller_may_read(g);
 
-	gov_spi_begin(&spi, true);
-	foreach(lc, g->minimums)
+	rel = table_open(relid, AccessShareLock);
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	slot = table_slot_create(rel, NULL);
+	scan = table_beginscan(rel, snapshot, 0, NULL);
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "pg_governance probe",
+								   ALLOCSET_DEFAULT_SIZES);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
-		GuardMin   *m = lfirst(lc);
-		Oid			argtypes[2] = {INTERVALOID, TIMESTAMPTZOID};
-		Datum		args[2];
-		char		nulls[2] = {m->minimum ? ' ' : 'n', ' '};
-		char	   *sql;
+		bool		shouldfree;
+		HeapTuple	tup;
+		Retained	r;
 
-		args[0] = PointerGetDatum(m->minimum);
-		args[1] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
-		sql = m->minimum
-			? psprintf("SELECT %s FROM ONLY %s WHERE %s OPERATOR(pg_catalog.+) $1 OPERATOR(pg_catalog.>) $2 ORDER BY 1 DESC LIMIT 1",
-					   quote_identifier(m->anchor_column), g->relname, quote_identifier(m->anchor_column))
-			: psprintf("SELECT %s FROM ONLY %s WHERE %s IS NOT NULL LIMIT 1",
-					   quote_identifier(m->anchor_column), g->relname, quote_identifier(m->anchor_column));
-		/* read-write: a fresh snapshot, that sees rows committed while the caller waited for its lock */
-		if (SPI_execute_with_args(sql, m->minimum ? 2 : 0, argtypes, args, nulls, false, 1) != SPI_OK_SELECT)
-			elog(ERROR, "could not probe %s", g->relname);
-		if (SPI_processed > 0)
+		CHECK_FOR_INTERRUPTS();
+		old = MemoryContextSwitchTo(rowcxt);
+		tup = ExecFetchSlotHeapTuple(slot, false, &shouldfree);
+		r = row_retained(g, tup, RelationGetDescr(rel));
+		MemoryContextSwitchTo(old);
+		if (r.why)
 		{
-			Retained	r = {'M', m, NULL, NULL, DT_NOEND};
-
-			if (m->minimum)
-			{
-				bool		isnull;
-
-				r.until = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
-																  TimestampTzGetDatum(anchor_to_timestamptz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull), m->anchor_typid)),
-																  PointerGetDatum(m->minimum)));
-			}
-			retained_error_for(g, &r, what, may_read);
+			found = r;
+			if (found.subject)
+				found.subject = pstrdup(found.subject);
+			break;
 		}
+		MemoryContextReset(rowcxt);
 	}
-	if (g->held_subjects && g->subject_attno != InvalidAttrNumber)
-	{
-		const char *subjcol = quote_identifier(get_attname(relid, g->subject_attno, false));
-		ListCell   *s;
-		ListCell   *id;
-
-		forboth(s, g->held_subjects, id, g->hold_ids)
-		{
-			Oid			argtypes[1] = {TEXTOID};
-			Datum		args[1] = {CStringGetTextDatum(lfirst(s))};
-
-			if (SPI_execute_with_args(psprintf("SELECT 1 FROM ONLY %s WHERE %s::pg_catalog.text OPERATOR(pg_catalog.=) $1 LIMIT 1",
-											   g->relname, subjcol),
-									  1, argtypes, args, NULL, false, 1) != SPI_OK_SELECT)
-				elog(ERROR, "could not probe %s", g->relname);
-			if (SPI_processed > 0)
-			{
-				Retained	r = {'H', NULL, lfirst(s), lfirst(id), 0};
-
-				retained_error_for(g, &r, what, may_read);
-			}
-		}
-	}
-	gov_spi_end(&spi);
+	table_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	UnregisterSnapshot(snapshot);
+	table_close(rel, AccessShareLock);
+	if (found.why)
+		retained_error_for(g, &found, what, may_read);
+	MemoryContextDelete(rowcxt);
 }
 
 Datum

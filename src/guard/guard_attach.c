@@ -225,7 +225,8 @@ guard_constraint_columns(HeapTuple tup, TupleDesc desc, List **attnums)
 	Datum		bin;
 
 	*attnums = NIL;
-	if (con->contype != CONSTRAINT_CHECK || con->connoinherit)
+	/* NOT VALID would let rows the guard never saw stay: not the guard */
+	if (con->contype != CONSTRAINT_CHECK || con->connoinherit || !con->convalidated)
 		return false;
 	bin = heap_getattr(tup, Anum_pg_constraint_conbin, desc, &isnull);
 	if (isnull)
@@ -601,6 +602,12 @@ sync_one(Oid relid)
 	List	   *commands;
 	ListCell   *lc;
 
+	if (relkind == RELKIND_FOREIGN_TABLE && guard_relation_governed(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_GV_LOCALIZATION),
+				 errmsg("foreign table %s cannot be governed", get_rel_name(relid)),
+				 errdetail("Its rows are stored on another server, where the guard cannot check them; it is a partition or child of a governed table."),
+				 errhint("Keep governed data in local tables.")));
 	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
 		return;
 	governed = guard_relation_governed(relid);
@@ -758,10 +765,14 @@ guard_check_storage(Oid relid)
 	foreach(lc, rels)
 	{
 		GuardRel   *g = guard_get(lfirst_oid(lc));
+		const GuardLoc *loc = g->storage_violation;
 
-		if (g->governed && g->policy && !g->fail_closed && g->storage_violation)
+		/* a table with a region column is stored where its tablespace is, too */
+		if (loc == NULL && g->storage_region_from &&
+			strncmp(g->storage_region_from, "tablespace", 10) == 0)
+			loc = g->null_region_violation;
+		if (g->governed && g->policy && !g->fail_closed && loc)
 		{
-			const GuardLoc *loc = g->storage_violation;
 
 			ereport(ERROR,
 					(errcode(ERRCODE_GV_LOCALIZATION),

@@ -23,6 +23,7 @@
 
 #include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/objectaddress.h"
@@ -47,7 +48,10 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
+#include "utils/resowner.h"
+#include "utils/typcache.h"
 
 static HTAB *guard_cache = NULL;
 
@@ -91,6 +95,13 @@ guard_relcache_callback(Datum arg, Oid relid)
 		entry->valid = false, entry->stale = true;
 }
 
+/* a schema renamed: the qualified names in the entries are stale */
+static void
+guard_namespace_callback(Datum arg, int cacheid, uint32 hashvalue)
+{
+	guard_relcache_callback(arg, InvalidOid);
+}
+
 static void
 guard_cache_init(void)
 {
@@ -105,6 +116,7 @@ guard_cache_init(void)
 	guard_cache = hash_create("pg_governance guard cache", 64, &ctl,
 							  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	CacheRegisterRelcacheCallback(guard_relcache_callback, (Datum) 0);
+	CacheRegisterSyscacheCallback(NAMESPACEOID, guard_namespace_callback, (Datum) 0);
 }
 
 /* ------------------------------------------------------------ labels */
@@ -530,6 +542,8 @@ compile_rules(GuardRel *g, Oid relid, List *ancestors)
 	}
 }
 
+static void compile_held_values(GuardRel *g);
+
 static void
 compile_holds(GuardRel *g, Oid relid, List *ancestors)
 {
@@ -552,6 +566,65 @@ compile_holds(GuardRel *g, Oid relid, List *ancestors)
 		g->hold_ids = lappend(g->hold_ids, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
 		g->held_subjects = lappend(g->held_subjects, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2));
 	}
+	compile_held_values(g);
+}
+
+/*
+ * One held subject as a value of the subject column's base type (the
+ * input function of a built-in type: no domain check, no user code), or
+ * false if the text is no such value.
+ */
+static bool
+subject_value(const char *text, Oid input, Oid ioparam, int32 typmod, Datum *out)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	volatile bool ok = true;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		*out = OidInputFunctionCall(input, (char *) text, ioparam, typmod);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		ok = false;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	return ok;
+}
+
+static void
+compile_held_values(GuardRel *g)
+{
+	int			n = list_length(g->held_subjects);
+	int32		typmod = g->subject_typmod;
+	Oid			base;
+	Oid			input;
+	Oid			ioparam;
+	TypeCacheEntry *tc;
+	int			i;
+
+	g->held_values = palloc0(sizeof(Datum) * Max(n, 1));
+	g->held_ok = palloc0(sizeof(bool) * Max(n, 1));
+	if (n == 0 || g->subject_attno == InvalidAttrNumber)
+		return;
+	base = getBaseTypeAndTypmod(g->subject_typid, &typmod);
+	tc = lookup_type_cache(base, TYPECACHE_EQ_OPR_FINFO);
+	if (!OidIsValid(tc->eq_opr_finfo.fn_oid))
+		return;					/* no equality: nothing can match; fail closed below */
+	fmgr_info_copy(&g->held_eq, &tc->eq_opr_finfo, g->cxt);
+	getTypeInputInfo(base, &input, &ioparam);
+	for (i = 0; i < n; i++)
+		g->held_ok[i] = subject_value(list_nth(g->held_subjects, i), input, ioparam, typmod,
+									  &g->held_values[i]);
 }
 
 /* Is every category of the labels in the registry, and is the policy loaded? */
@@ -670,7 +743,12 @@ guard_build(GuardRel *g, Oid relid)
 			g->region_typid = att->atttypid;
 		}
 		if (gl.subject)
+		{
 			g->subject_attno = att->attnum;
+			g->subject_typid = att->atttypid;
+			g->subject_typmod = att->atttypmod;
+			g->subject_collation = att->attcollation;
+		}
 	}
 	g->governed = g->ncols > 0;
 	if (g->governed)
@@ -835,6 +913,17 @@ guard_bound_policy(Oid relid)
 	const char *by;
 
 	return find_binding(relid, guard_ancestors(relid), &by);
+}
+
+/* ... as it would be with newparent as one more parent */
+char *
+guard_bound_policy_under(Oid relid, Oid newparent)
+{
+	const char *by;
+	List	   *ancestors = list_concat(guard_ancestors(relid),
+										lcons_oid(newparent, guard_ancestors(newparent)));
+
+	return find_binding_in(relid, ancestors, get_rel_namespace(relid), &by);
 }
 
 /* ... as it would be if the relation were in schema nspid */
