@@ -27,6 +27,11 @@ CREATE SERVER gv_elsewhere FOREIGN DATA WRAPPER gv_dummy;
 CREATE FOREIGN TABLE pay_far (id int, cvv text, region text) SERVER gv_elsewhere;
 ALTER TABLE pay ATTACH PARTITION pay_far FOR VALUES FROM (100) TO (200);
 CREATE FOREIGN TABLE pay_far2 PARTITION OF pay FOR VALUES FROM (200) TO (300) SERVER gv_elsewhere;
+-- ... nor hide under a partition of its own
+CREATE TABLE pay_mid (id int, cvv text, region text) PARTITION BY RANGE (id);
+CREATE FOREIGN TABLE pay_mid_far PARTITION OF pay_mid FOR VALUES FROM (300) TO (400) SERVER gv_elsewhere;
+ALTER TABLE pay ATTACH PARTITION pay_mid FOR VALUES FROM (300) TO (400);
+DROP TABLE pay_mid;
 
 -- ------------------------------------------------------- tag before bind
 CREATE TABLE cards (id int, cvv text);
