@@ -37,8 +37,10 @@ BEGIN
         SELECT pg_describe_object(l.classoid, l.objoid, 0), l.label
         FROM pg_shseclabel l WHERE l.provider = 'governance'
     ) b
+    -- items trimmed as label.c's parser does (blanks, tabs, newlines; around "=")
     WHERE EXISTS (SELECT 1 FROM regexp_split_to_table(b.label, ';') item
-                  WHERE btrim(item) = 'policy=' || name);
+                  WHERE regexp_replace(regexp_replace(item, '^[ \t\n]+|[ \t\n]+$', '', 'g'),
+                                       '[ \t]*=[ \t]*', '=') = 'policy=' || name);
     IF bound IS NOT NULL THEN
         RAISE EXCEPTION 'cannot drop policy "%" because it is still bound', name
             USING ERRCODE = 'dependent_objects_still_exist',
@@ -203,14 +205,17 @@ INSERT INTO @extschema@.database_label (label)
 -- tagged_columns says whether a policy governs the column's table
 CREATE OR REPLACE VIEW @extschema@.tagged_columns AS
     SELECT l.objoid::regclass AS relation, a.attname AS "column",
-           COALESCE((SELECT regexp_split_to_array(substr(i, 10), '\s*,\s*')::@extschema@.category[]
+           COALESCE((SELECT regexp_split_to_array(substr(i, 10), ' *, *')::@extschema@.category[]
                      FROM unnest(p.items) i WHERE i LIKE 'category=%'), '{}') AS categories,
            ARRAY(SELECT i FROM unnest(p.items) i WHERE i NOT LIKE 'category=%') AS roles,
            @extschema@.bound_policy(l.objoid::regclass) AS policy,
            @extschema@.bound_policy(l.objoid::regclass) IS NOT NULL AS governed
     FROM pg_catalog.pg_seclabel l
     JOIN pg_catalog.pg_attribute a ON a.attrelid = l.objoid AND a.attnum = l.objsubid
-    CROSS JOIN LATERAL (SELECT ARRAY(SELECT regexp_replace(btrim(x), '\s*=\s*', '=')
+    -- items trimmed and split as label.c's parser does: blanks, tabs and
+    -- newlines around an item, blanks and tabs around "="
+    CROSS JOIN LATERAL (SELECT ARRAY(SELECT regexp_replace(regexp_replace(x, '^[ \t\n]+|[ \t\n]+$', '', 'g'),
+                                                           '[ \t]*=[ \t]*', '=')
                                      FROM regexp_split_to_table(l.label, ';') x) AS items) p
     WHERE l.provider = 'governance' AND l.classoid = 'pg_catalog.pg_class'::regclass
       AND l.objsubid > 0;
@@ -250,6 +255,18 @@ BEGIN
     EXECUTE format('SECURITY LABEL FOR governance ON DATABASE %I IS %s', current_database(),
                    COALESCE(quote_literal(new_label), 'NULL'));
 END
+$fn$;
+
+-- label items trimmed as the parser trims them
+CREATE OR REPLACE FUNCTION _replace_item(label text, key text, value text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$
+    -- items trimmed as label.c's parser does (blanks, tabs, newlines; around "=")
+    SELECT NULLIF(array_to_string(ARRAY(
+        SELECT t FROM (SELECT regexp_replace(regexp_replace(i, '^[ \t\n]+|[ \t\n]+$', '', 'g'),
+                                             '[ \t]*=[ \t]*', '=') AS t
+                       FROM regexp_split_to_table(COALESCE(label, ''), ';') i) items
+        WHERE t <> '' AND split_part(t, '=', 1) <> key
+        UNION ALL SELECT key || '=' || value WHERE value IS NOT NULL), ';'), '')
 $fn$;
 
 -- nothing internal is callable by PUBLIC

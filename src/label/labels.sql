@@ -66,14 +66,17 @@ COMMENT ON FUNCTION bound_policy(regclass) IS 'the policy that governs a table: 
 
 CREATE VIEW tagged_columns AS
     SELECT l.objoid::regclass AS relation, a.attname AS "column",
-           COALESCE((SELECT regexp_split_to_array(substr(i, 10), '\s*,\s*')::@extschema@.category[]
+           COALESCE((SELECT regexp_split_to_array(substr(i, 10), ' *, *')::@extschema@.category[]
                      FROM unnest(p.items) i WHERE i LIKE 'category=%'), '{}') AS categories,
            ARRAY(SELECT i FROM unnest(p.items) i WHERE i NOT LIKE 'category=%') AS roles,
            @extschema@.bound_policy(l.objoid::regclass) AS policy,
            @extschema@.bound_policy(l.objoid::regclass) IS NOT NULL AS governed
     FROM pg_catalog.pg_seclabel l
     JOIN pg_catalog.pg_attribute a ON a.attrelid = l.objoid AND a.attnum = l.objsubid
-    CROSS JOIN LATERAL (SELECT ARRAY(SELECT regexp_replace(btrim(x), '\s*=\s*', '=')
+    -- items trimmed and split as label.c's parser does: blanks, tabs and
+    -- newlines around an item, blanks and tabs around "="
+    CROSS JOIN LATERAL (SELECT ARRAY(SELECT regexp_replace(regexp_replace(x, '^[ \t\n]+|[ \t\n]+$', '', 'g'),
+                                                           '[ \t]*=[ \t]*', '=')
                                      FROM regexp_split_to_table(l.label, ';') x) AS items) p
     WHERE l.provider = 'governance' AND l.classoid = 'pg_catalog.pg_class'::regclass
       AND l.objsubid > 0;
@@ -129,9 +132,12 @@ COMMENT ON FUNCTION bind(regclass, text) IS 'bind a table to a policy (NULL unbi
 -- database and tablespace labels: event triggers do not fire for them
 CREATE FUNCTION _replace_item(label text, key text, value text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$
+    -- items trimmed as label.c's parser does (blanks, tabs, newlines; around "=")
     SELECT NULLIF(array_to_string(ARRAY(
-        SELECT btrim(i) FROM regexp_split_to_table(COALESCE(label, ''), ';') i
-        WHERE btrim(i) <> '' AND split_part(btrim(i), '=', 1) <> key
+        SELECT t FROM (SELECT regexp_replace(regexp_replace(i, '^[ \t\n]+|[ \t\n]+$', '', 'g'),
+                                             '[ \t]*=[ \t]*', '=') AS t
+                       FROM regexp_split_to_table(COALESCE(label, ''), ';') i) items
+        WHERE t <> '' AND split_part(t, '=', 1) <> key
         UNION ALL SELECT key || '=' || value WHERE value IS NOT NULL), ';'), '')
 $fn$;
 REVOKE ALL ON FUNCTION _replace_item(text, text, text) FROM PUBLIC;

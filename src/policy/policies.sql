@@ -148,8 +148,10 @@ BEGIN
         SELECT pg_describe_object(l.classoid, l.objoid, 0), l.label
         FROM pg_shseclabel l WHERE l.provider = 'governance'
     ) b
+    -- items trimmed as label.c's parser does (blanks, tabs, newlines; around "=")
     WHERE EXISTS (SELECT 1 FROM regexp_split_to_table(b.label, ';') item
-                  WHERE btrim(item) = 'policy=' || name);
+                  WHERE regexp_replace(regexp_replace(item, '^[ \t\n]+|[ \t\n]+$', '', 'g'),
+                                       '[ \t]*=[ \t]*', '=') = 'policy=' || name);
     IF bound IS NOT NULL THEN
         RAISE EXCEPTION 'cannot drop policy "%" because it is still bound', name
             USING ERRCODE = 'dependent_objects_still_exist',

@@ -200,7 +200,7 @@ UNION ALL SELECT 'tagged_columns', string_agg(format('%s', (t.relation, t.\"colu
 UNION ALL SELECT 'guards', string_agg(conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid), ';' ORDER BY 1)
           FROM pg_constraint WHERE conname LIKE 'gv\_guard\_%'
 UNION ALL SELECT 'triggers', string_agg(tgrelid::regclass || ' ' || tgname, ';' ORDER BY 1)
-          FROM pg_trigger WHERE tgname LIKE 'governance\_guard\_%'"
+          FROM pg_trigger WHERE tgname LIKE 'governance\_guard\_%' AND tgname NOT LIKE 'governance\_guard\_write%'"
 q upgraded "$state_sql" >"$work/state.before"
 
 # --- 3. the update -----------------------------------------------------------
@@ -243,6 +243,14 @@ q upgraded "$state_sql" >"$work/state.after"
 diff -u "$work/state.before" "$work/state.after" >"$work/state.diff" ||
     fail "the update changed data, labels, holds or the catalog:
 $(cat "$work/state.diff")"
+
+# ... and the guard is brought to 0.2's shape: each governed table has the
+# replication-apply row check, and the other guard triggers fire on apply too
+[ "$(q upgraded "SELECT string_agg(c.relname || ':' || t.tgenabled::text, ',' ORDER BY c.relname, t.tgname)
+                FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+                WHERE t.tgname LIKE 'governance\_guard\_%'")" = \
+  "contacts:A,contacts:A,contacts:A,contacts:R,mail_log:A,mail_log:A,mail_log:A,mail_log:R,payments:A,payments:A,payments:A,payments:R" ] ||
+    fail "the update did not bring the guard triggers to 0.2 (ALWAYS, plus the REPLICA row check)"
 
 # (c) the guard refuses what it refused before
 record_refusals upgraded >"$work/refusals.after"
