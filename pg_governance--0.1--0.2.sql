@@ -280,10 +280,10 @@ REVOKE ALL ON FUNCTION @extschema@._load(), @extschema@._is_admin(),
 CREATE OR REPLACE FUNCTION @extschema@._on_ddl_command_end() RETURNS event_trigger
     AS 'MODULE_PATHNAME', 'governance_on_ddl_command_end' LANGUAGE C;
 ALTER FUNCTION @extschema@._on_ddl_command_end() RESET ALL;
-CREATE OR REPLACE FUNCTION @extschema@._on_sql_drop() RETURNS event_trigger
-    AS 'MODULE_PATHNAME', 'governance_on_sql_drop' LANGUAGE C;
-ALTER FUNCTION @extschema@._on_sql_drop() RESET ALL;
-ALTER FUNCTION @extschema@._on_sql_drop() SECURITY INVOKER;
+-- drops are decided by the object access hook and followed up at
+-- ddl_command_end: the sql_drop trigger (and its cost on every DROP) goes
+DROP EVENT TRIGGER governance_sql_drop;
+DROP FUNCTION @extschema@._on_sql_drop();
 -- the row check on logical replication apply
 CREATE FUNCTION @extschema@._guard_write() RETURNS trigger
     AS 'MODULE_PATHNAME', 'governance_guard_write' LANGUAGE C;
@@ -291,8 +291,7 @@ REVOKE ALL ON FUNCTION @extschema@._guard_write() FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@._guard_row(oid, "any") IS 'CHECK constraint of governed tables: never-store and localization';
 REVOKE ALL ON FUNCTION @extschema@._guard_delete(), @extschema@._guard_update(),
     @extschema@._guard_truncate(), @extschema@._noop_trigger(),
-    @extschema@._on_ddl_command_start(), @extschema@._on_ddl_command_end(),
-    @extschema@._on_sql_drop() FROM PUBLIC;
+    @extschema@._on_ddl_command_start(), @extschema@._on_ddl_command_end() FROM PUBLIC;
 
 -- every governed table's guard brought in line with 0.2: triggers that fire
 -- on replication apply too, no constraint under a guard's name that is not

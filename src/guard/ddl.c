@@ -17,9 +17,10 @@
  *		copies the effective labels onto a partition about to be detached.
  *	  ddl_command_end (governance._on_ddl_command_end): brings the guard of
  *		every table the command touched in line (guard_sync), and checks
- *		the rows of tables that became governed, or governed differently.
- *	  sql_drop (governance._on_sql_drop): puts back a guard trigger dropped
- *		from a table that stays, and forgets the holds of dropped tables.
+ *		the rows of tables that became governed, or governed differently;
+ *		puts back a guard trigger dropped from a table that stays, and
+ *		forgets the holds of dropped tables (no sql_drop trigger: making
+ *		PostgreSQL collect every dropped object would slow every DROP).
  *
  *	  Work is only done for the owner of the table: PostgreSQL refuses the
  *	  command to anyone else, after our ddl_command_start has run.
@@ -53,7 +54,6 @@
 
 PG_FUNCTION_INFO_V1(governance_on_ddl_command_start);
 PG_FUNCTION_INFO_V1(governance_on_ddl_command_end);
-PG_FUNCTION_INFO_V1(governance_on_sql_drop);
 
 /*
  * Tables whose rows are checked at the command's end (attach, inherit, set
@@ -529,57 +529,21 @@ touched_objects(void)
 	return result;
 }
 
-Datum
-governance_on_ddl_command_end(PG_FUNCTION_ARGS)
-{
-	ListCell   *lc;
-	List	   *validate;
-
-	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function governance._on_ddl_command_end was not called by the event trigger manager"),
-				 errdetail("It is the event trigger that pg_governance installs."),
-				 errhint("Do not call it directly.")));
-	foreach(lc, touched_objects())
-	{
-		Touched    *t = lfirst(lc);
-		bool		label = t->command_tag && strcmp(t->command_tag, "SECURITY LABEL") == 0;
-
-		if (t->classid == NamespaceRelationId)
-			guard_validate_schema(t->objid, "bind the schema");
-		else
-		{
-			/* rows first: the guard's own validation would say less */
-			if (label)
-				guard_validate_tree(t->objid, "change the governance label");
-			guard_sync_command(t->objid, t->command_tag);
-		}
-	}
-	validate = validate_at_end;
-	validate_at_end = NIL;
-	foreach(lc, validate)
-		guard_validate_tree(lfirst_oid(lc), "make the table governed by its new parent or schema");
-	PG_RETURN_NULL();
-}
-
-Datum
-governance_on_sql_drop(PG_FUNCTION_ARGS)
+/*
+ * What the command dropped: a guard trigger dropped by hand comes back
+ * (only untagging removes it), and the holds of dropped tables go.  The
+ * object access hook (guard_drop.c) noted both under the drop's lock.
+ */
+static void
+after_drops(void)
 {
 	List	   *tables = guard_take_dropped_tables();
 	ListCell   *lc;
 
-	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function governance._on_sql_drop was not called by the event trigger manager"),
-				 errdetail("It is the event trigger that pg_governance installs."),
-				 errhint("Do not call it directly.")));
-	/* a guard trigger dropped by hand comes back: only untagging removes it */
 	foreach(lc, guard_take_dropped_guards())
 		if (get_rel_relkind(lfirst_oid(lc)) != '\0')
 			guard_sync(lfirst_oid(lc));
-	if (tables != NIL)
+	if (tables != NIL && governance_has_relation("hold"))
 	{
 		GovSpi		spi;
 		Datum	   *oids = palloc(sizeof(Datum) * list_length(tables));
@@ -597,5 +561,77 @@ governance_on_sql_drop(PG_FUNCTION_ARGS)
 			elog(ERROR, "pg_governance: could not forget the holds of dropped tables");
 		gov_spi_end(&spi);
 	}
+}
+
+/*
+ * The tables a command touched.  ALTER TABLE and CREATE TABLE name their
+ * table in the parse tree, so no query is needed (DDL on tables we do not
+ * govern stays cheap); SECURITY LABEL, RENAME and SET SCHEMA are asked of
+ * pg_event_trigger_ddl_commands(); other commands touch no guard.
+ */
+static void
+sync_touched(Node *parsetree)
+{
+	ListCell   *lc;
+
+	if (IsA(parsetree, AlterTableStmt))
+	{
+		AlterTableStmt *stmt = (AlterTableStmt *) parsetree;
+		Oid			relid;
+
+		if (stmt->objtype == OBJECT_TABLE &&
+			OidIsValid(relid = RangeVarGetRelid(stmt->relation, NoLock, true)))
+			guard_sync_command(relid, "ALTER TABLE");
+		return;
+	}
+	if (IsA(parsetree, CreateStmt))
+	{
+		CreateStmt *stmt = (CreateStmt *) parsetree;
+		Oid			relid;
+
+		/* a table of its own has no labels yet: only a child can be governed */
+		if ((stmt->inhRelations != NIL || stmt->partbound != NULL) &&
+			OidIsValid(relid = RangeVarGetRelid(stmt->relation, NoLock, true)))
+			guard_sync_command(relid, "CREATE TABLE");
+		return;
+	}
+	if (!IsA(parsetree, SecLabelStmt) && !IsA(parsetree, RenameStmt) &&
+		!IsA(parsetree, AlterObjectSchemaStmt))
+		return;
+	foreach(lc, touched_objects())
+	{
+		Touched    *t = lfirst(lc);
+		bool		label = t->command_tag && strcmp(t->command_tag, "SECURITY LABEL") == 0;
+
+		if (t->classid == NamespaceRelationId)
+			guard_validate_schema(t->objid, "bind the schema");
+		else
+		{
+			/* rows first: the guard's own validation would say less */
+			if (label)
+				guard_validate_tree(t->objid, "change the governance label");
+			guard_sync_command(t->objid, t->command_tag);
+		}
+	}
+}
+
+Datum
+governance_on_ddl_command_end(PG_FUNCTION_ARGS)
+{
+	ListCell   *lc;
+	List	   *validate;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function governance._on_ddl_command_end was not called by the event trigger manager"),
+				 errdetail("It is the event trigger that pg_governance installs."),
+				 errhint("Do not call it directly.")));
+	after_drops();
+	sync_touched(((EventTriggerData *) fcinfo->context)->parsetree);
+	validate = validate_at_end;
+	validate_at_end = NIL;
+	foreach(lc, validate)
+		guard_validate_tree(lfirst_oid(lc), "make the table governed by its new parent or schema");
 	PG_RETURN_NULL();
 }

@@ -1,6 +1,7 @@
 -- src/guard/guard.sql — the guard's functions and event triggers (guard.c,
 -- guard_cache.c, guard_attach.c, guard_validate.c, guard_drop.c,
--- guard_prepare.c, ddl.c).
+-- guard_prepare.c, ddl.c).  Drops are decided by an object access hook
+-- (guard_drop.c) and followed up at ddl_command_end: no sql_drop trigger.
 
 -- ---------------------------------------------------------------------------
 -- The guard (src/guard/)
@@ -34,17 +35,13 @@ CREATE FUNCTION _on_ddl_command_start() RETURNS event_trigger
     AS 'MODULE_PATHNAME', 'governance_on_ddl_command_start' LANGUAGE C;
 CREATE FUNCTION _on_ddl_command_end() RETURNS event_trigger
     AS 'MODULE_PATHNAME', 'governance_on_ddl_command_end' LANGUAGE C;
-CREATE FUNCTION _on_sql_drop() RETURNS event_trigger
-    AS 'MODULE_PATHNAME', 'governance_on_sql_drop' LANGUAGE C;
 
 -- Trigger and event trigger functions are not checked for EXECUTE when they
 -- fire; nobody needs to call them.
 REVOKE ALL ON FUNCTION _guard_delete(), _guard_update(), _guard_truncate(), _guard_write(), _noop_trigger(),
-    _on_ddl_command_start(), _on_ddl_command_end(), _on_sql_drop() FROM PUBLIC;
+    _on_ddl_command_start(), _on_ddl_command_end() FROM PUBLIC;
 
 CREATE EVENT TRIGGER governance_ddl_command_start ON ddl_command_start
     EXECUTE FUNCTION _on_ddl_command_start();
 CREATE EVENT TRIGGER governance_ddl_command_end ON ddl_command_end
     EXECUTE FUNCTION _on_ddl_command_end();
-CREATE EVENT TRIGGER governance_sql_drop ON sql_drop
-    EXECUTE FUNCTION _on_sql_drop();

@@ -13,8 +13,8 @@
  *		retention or a legal hold (GV003 / GV005), and so is a table one
  *		of whose tagged columns is dropped;
  *	  - a guard trigger (known by its function, whatever its name) that
- *		goes while its table stays is put back at sql_drop;
- *	  - the holds of a dropped table are removed at sql_drop.
+ *		goes while its table stays is put back at ddl_command_end;
+ *	  - the holds of a dropped table are removed at ddl_command_end.
  *
  *	  Without preloading, the ddl_command_start event trigger loads the
  *	  library, and with it this hook, before the command runs.
@@ -37,7 +37,7 @@
 
 static object_access_hook_type prev_object_access_hook = NULL;
 
-/* what this transaction dropped, for sql_drop; forgotten at its end */
+/* what this transaction dropped, for ddl_command_end; forgotten at its end */
 static List *dropped_guards = NIL;	/* relids whose guard trigger went */
 static List *dropped_tables = NIL;	/* tables that went */
 
