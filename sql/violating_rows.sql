@@ -60,6 +60,15 @@ SELECT governance.tag('notes', 'phone', 'category=personal.contact.phone');
 INSERT INTO notes VALUES (1, 'x', 'HK'), (2, 'y', 'HK'), (3, 'z', 'CN');
 SELECT governance.tag('notes', 'region', 'region');
 
+-- a partition's labels merge with its parent's (categories compared as text)
+CREATE TABLE merged_p (id int, c text) PARTITION BY RANGE (id);
+CREATE TABLE merged_p1 PARTITION OF merged_p FOR VALUES FROM (0) TO (10);
+SELECT governance.bind('merged_p', 'ctyun-huiju-2024');
+SECURITY LABEL FOR governance ON COLUMN merged_p.c IS 'category=personal.name,personal.contact';
+SECURITY LABEL FOR governance ON COLUMN merged_p1.c IS 'category=personal.contact,personal.gender';
+INSERT INTO merged_p VALUES (1, 'x');
+DROP TABLE merged_p;
+
 -- --------------------------------------------------- inheritance children
 CREATE TABLE parent_log (id int, cvv text);
 SELECT governance.bind('parent_log', '21vianet-online-2020');

@@ -273,6 +273,7 @@ extern bool governance_is_admin(void);
 extern bool governance_caller_is_admin(void);
 extern Oid	governance_owner(void);
 extern bool governance_has_relation(const char *name);
+extern List *label_merge_categories(List *cats, List *more);
 extern bool is_region_column_type(Oid typid);
 extern void label_object_relabel(const struct ObjectAddress *object,
 								 const char *seclabel);

@@ -201,7 +201,7 @@ copy_effective_labels(Oid partid)
 			if (!(label = GetSecurityLabel(&aaddr, GOVERNANCE_PROVIDER)) ||
 				!label_parse(label, LABEL_COLUMN, &more, &err))
 				continue;
-			merged.categories = list_concat_unique(merged.categories, more.categories);
+			merged.categories = label_merge_categories(merged.categories, more.categories);
 			merged.subject |= more.subject;
 			merged.region_column |= more.region_column;
 			if (!merged.anchor)

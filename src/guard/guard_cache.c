@@ -167,7 +167,7 @@ effective_column_label(Oid relid, List *ancestors, const char *attname,
 			continue;
 		if (!label_parse(label, LABEL_COLUMN, &more, err))
 			return false;
-		out->categories = list_concat_unique(out->categories, more.categories);
+		out->categories = label_merge_categories(out->categories, more.categories);
 		out->subject |= more.subject;
 		out->region_column |= more.region_column;
 		if (out->anchor == NULL)

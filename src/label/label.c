@@ -373,6 +373,29 @@ record_label_history(const ObjectAddress *object, const char *identity,
 	gov_spi_end(&spi);
 }
 
+/*
+ * Categories of one label followed by those of another not already there.
+ * (list_concat_unique compares Nodes; these are C strings.)
+ */
+List *
+label_merge_categories(List *cats, List *more)
+{
+	ListCell   *lc;
+
+	foreach(lc, more)
+	{
+		ListCell   *c;
+		bool		found = false;
+
+		foreach(c, cats)
+			if (strcmp(lfirst(c), lfirst(lc)) == 0)
+				found = true;
+		if (!found)
+			cats = lappend(cats, lfirst(lc));
+	}
+	return cats;
+}
+
 /* Does the installed version of the extension have this table? */
 bool
 governance_has_relation(const char *name)
@@ -547,9 +570,15 @@ label_object_relabel(const ObjectAddress *object, const char *seclabel)
 		if (!label_parse(seclabel, target, &gl, &err))
 			label_error(seclabel, identity, err);
 
-		if (target == LABEL_COLUMN && (gl.anchor || gl.region_column))
+		if (target == LABEL_COLUMN && (gl.anchor || gl.region_column || gl.subject))
 		{
 			Oid			typid = get_atttype(object->objectId, object->objectSubId);
+
+			/* the probes turn subjects into values of the column's type */
+			if (gl.subject && getBaseType(typid) >= FirstNormalObjectId)
+				label_error(seclabel, identity,
+							psprintf("A subject column must have a built-in type (text, an integer, uuid ...), not %s.",
+									 format_type_be(typid)));
 
 			if (gl.anchor && !is_anchor_type(typid))
 				label_error(seclabel, identity,

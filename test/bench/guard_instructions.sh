@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # test/bench/guard_instructions.sh — what the guard costs, in instructions.
 #
-# guard_bench.sh times the goals; on these 2-core machines its ratios wander
+# test/bench/run times the goals; on these 2-core machines its ratios wander
 # by 5-10% between identical runs, which is as large as what it measures.
 # Instruction counts do not wander: this script runs the same work under
 # valgrind's callgrind, in a single-user backend, and reports instructions
 # per single-row INSERT and per row of INSERT ... SELECT and COPY, for the
-# same four tables as guard_bench.sh: plain, noop (a do-nothing C BEFORE ROW
+# same kinds of table as test/bench/run: plain, noop (a do-nothing C BEFORE ROW
 # trigger), checked (CHECK (id > -1) alone) and governed (4 tagged columns,
 # bound to ctyun-huiju-2024, so that every row's region is checked).
 #
