@@ -18,44 +18,6 @@ ALTER OPERATOR FAMILY @extschema@.region_ops USING btree
 -- jurisdiction is 42704 as in PostgreSQL; GV010 is for invalid documents
 -- ---------------------------------------------------------------------------
 ALTER FUNCTION @extschema@.bundled_policies() PARALLEL SAFE;
-CREATE OR REPLACE FUNCTION drop_policy(name text) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
-DECLARE
-    bound text;
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM @extschema@.policy p WHERE p.name = drop_policy.name) THEN
-        RAISE EXCEPTION 'policy "%" does not exist', name
-            USING ERRCODE = 'undefined_object',
-                  DETAIL = 'No loaded policy has that name; nothing was dropped.',
-                  HINT = 'SELECT name FROM governance.policies lists the loaded policies.';
-    END IF;
-    -- bindings are labels "policy=<name>" on tables, schemas or the database
-    SELECT string_agg(DISTINCT obj, ', ') INTO bound FROM (
-        SELECT pg_describe_object(l.classoid, l.objoid, l.objsubid) AS obj, l.label
-        FROM pg_seclabel l WHERE l.provider = 'governance'
-        UNION ALL
-        SELECT pg_describe_object(l.classoid, l.objoid, 0), l.label
-        FROM pg_shseclabel l WHERE l.provider = 'governance'
-    ) b
-    -- items trimmed as label.c's parser does (blanks, tabs, newlines; around "=")
-    WHERE EXISTS (SELECT 1 FROM regexp_split_to_table(b.label, ';') item
-                  WHERE regexp_replace(regexp_replace(item, '^[ \t\n]+|[ \t\n]+$', '', 'g'),
-                                       '[ \t]*=[ \t]*', '=') = 'policy=' || name);
-    IF bound IS NOT NULL THEN
-        RAISE EXCEPTION 'cannot drop policy "%" because it is still bound', name
-            USING ERRCODE = 'dependent_objects_still_exist',
-                  DETAIL = format('Bound to: %s.', bound),
-                  HINT = 'Bind those objects to another policy, or remove their policy label, first.';
-    END IF;
-    PERFORM pg_advisory_xact_lock(hashtext('pg_governance.policy:' || name));
-    INSERT INTO @extschema@.policy_history (name, version, sha256, yaml, document, loaded_at, loaded_by, dropped)
-        SELECT p.name, p.version, p.sha256, p.yaml, p.document, p.loaded_at, p.loaded_by, true
-        FROM @extschema@.policy p WHERE p.name = drop_policy.name;
-    PERFORM @extschema@._delete_policy_rows(name);
-    DELETE FROM @extschema@.parameter_setting s WHERE s.policy = drop_policy.name;
-    PERFORM @extschema@._invalidate_all();
-END
-$fn$;
 
 CREATE OR REPLACE FUNCTION set_parameter(policy text, name text, value text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
@@ -153,6 +115,12 @@ BEGIN
         RAISE EXCEPTION 'cannot place a legal hold on %', rel
             USING ERRCODE = 'wrong_object_type', DETAIL = 'Holds keep rows of tables and partitioned tables.',
                   HINT = 'Name the table that holds the subject''s rows.';
+    END IF;
+    IF @extschema@.bound_policy(rel) IS NULL THEN
+        RAISE EXCEPTION 'cannot place a legal hold on %: no policy governs it', rel
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'A hold is enforced by the guard of a governed table.',
+                  HINT = 'Bind the table to a policy and tag its subject column first.';
     END IF;
     IF subject IS NULL OR reason IS NULL OR btrim(reason) = '' THEN
         RAISE EXCEPTION 'a legal hold needs a subject and a reason'
@@ -267,6 +235,46 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f
                        FROM regexp_split_to_table(COALESCE(label, ''), ';') i) items
         WHERE t <> '' AND split_part(t, '=', 1) <> key
         UNION ALL SELECT key || '=' || value WHERE value IS NOT NULL), ';'), '')
+$fn$;
+
+-- drop_policy looks at this database's binding only (and its copy)
+CREATE OR REPLACE FUNCTION drop_policy(name text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    bound text;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM @extschema@.policy p WHERE p.name = drop_policy.name) THEN
+        RAISE EXCEPTION 'policy "%" does not exist', name
+            USING ERRCODE = 'undefined_object',
+                  DETAIL = 'No loaded policy has that name; nothing was dropped.',
+                  HINT = 'SELECT name FROM governance.policies lists the loaded policies.';
+    END IF;
+    -- bindings are labels "policy=<name>" on tables, schemas or the database
+    SELECT string_agg(DISTINCT obj, ', ') INTO bound FROM (
+        SELECT pg_describe_object(l.classoid, l.objoid, l.objsubid) AS obj, l.label
+        FROM pg_seclabel l WHERE l.provider = 'governance'
+        UNION ALL
+        -- this database's own binding (other databases have their own policies)
+        SELECT 'database ' || quote_ident(current_database()), @extschema@._database_label()
+    ) b
+    -- items trimmed as label.c's parser does (blanks, tabs, newlines; around "=")
+    WHERE EXISTS (SELECT 1 FROM regexp_split_to_table(b.label, ';') item
+                  WHERE regexp_replace(regexp_replace(item, '^[ \t\n]+|[ \t\n]+$', '', 'g'),
+                                       '[ \t]*=[ \t]*', '=') = 'policy=' || name);
+    IF bound IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot drop policy "%" because it is still bound', name
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  DETAIL = format('Bound to: %s.', bound),
+                  HINT = 'Bind those objects to another policy, or remove their policy label, first.';
+    END IF;
+    PERFORM pg_advisory_xact_lock(hashtext('pg_governance.policy:' || name));
+    INSERT INTO @extschema@.policy_history (name, version, sha256, yaml, document, loaded_at, loaded_by, dropped)
+        SELECT p.name, p.version, p.sha256, p.yaml, p.document, p.loaded_at, p.loaded_by, true
+        FROM @extschema@.policy p WHERE p.name = drop_policy.name;
+    PERFORM @extschema@._delete_policy_rows(name);
+    DELETE FROM @extschema@.parameter_setting s WHERE s.policy = drop_policy.name;
+    PERFORM @extschema@._invalidate_all();
+END
 $fn$;
 
 -- nothing internal is callable by PUBLIC

@@ -209,6 +209,7 @@ extern void guard_validate_rows(Oid relid, const char *what);
 extern void guard_validate_tree(Oid relid, const char *what);
 extern void guard_validate_schema(Oid nspid, const char *what);
 extern void guard_validate_database_at_commit(void);
+extern List *guard_tagged_tables(Oid nspid);
 
 /* guard_drop.c */
 extern void guard_drop_init(void);
@@ -221,6 +222,7 @@ extern void guard_prepare_init(void);
 /* guard_attach.c */
 extern void guard_sync(Oid relid);
 extern void guard_sync_command(Oid relid, const char *command_tag);
+extern void guard_sync_all(void);
 extern bool guard_in_sync(void);
 extern bool guard_relation_governed(Oid relid);
 extern bool guard_is_trigger_function(Oid funcid);

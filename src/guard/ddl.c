@@ -595,6 +595,11 @@ sync_touched(Node *parsetree)
 			guard_sync_command(relid, "CREATE TABLE");
 		return;
 	}
+	if (IsA(parsetree, CreateSubscriptionStmt) || IsA(parsetree, AlterSubscriptionStmt))
+	{
+		guard_sync_all();
+		return;
+	}
 	if (!IsA(parsetree, SecLabelStmt) && !IsA(parsetree, RenameStmt) &&
 		!IsA(parsetree, AlterObjectSchemaStmt))
 		return;

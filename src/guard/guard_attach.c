@@ -35,6 +35,7 @@
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_seclabel.h"
+#include "catalog/pg_subscription_rel.h"
 #include "catalog/pg_trigger.h"
 #include "commands/seclabel.h"
 #include "commands/trigger.h"
@@ -531,8 +532,6 @@ relation_has_guard_objects(Oid relid)
 	ScanKeyData key;
 	HeapTuple	tup;
 	bool		found = false;
-	char	   *name;
-	char		fires;
 
 	conrel = table_open(ConstraintRelationId, AccessShareLock);
 	ScanKeyInit(&key, Anum_pg_constraint_conrelid, BTEqualStrategyNumber, F_OIDEQ,
@@ -548,11 +547,41 @@ relation_has_guard_objects(Oid relid)
 	}
 	systable_endscan(scan);
 	table_close(conrel, AccessShareLock);
-	return found ||
-		OidIsValid(find_guard_trigger(relid, guard_trigger_function("_guard_truncate"), &name, &fires)) ||
-		OidIsValid(find_guard_trigger(relid, guard_trigger_function("_guard_delete"), &name, &fires)) ||
-		OidIsValid(find_guard_trigger(relid, guard_trigger_function("_guard_update"), &name, &fires)) ||
-		OidIsValid(find_guard_trigger(relid, guard_trigger_function_if_installed("_guard_write"), &name, &fires));
+	if (found)
+		return true;
+
+	/* one scan of the table's triggers, each known by its function */
+	conrel = table_open(TriggerRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	scan = systable_beginscan(conrel, TriggerRelidNameIndexId, true, NULL, 1, &key);
+	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
+		found = guard_is_trigger_function(((Form_pg_trigger) GETSTRUCT(tup))->tgfoid);
+	systable_endscan(scan);
+	table_close(conrel, AccessShareLock);
+	return found;
+}
+
+/*
+ * Is the table a target of a logical replication subscription?  Only
+ * those get the apply-only row check: an AFTER ROW trigger, even one that
+ * never fires, costs every INSERT a little.
+ */
+static bool
+relation_is_subscription_target(Oid relid)
+{
+	Relation	subrel = table_open(SubscriptionRelRelationId, AccessShareLock);
+	SysScanDesc scan;
+	ScanKeyData key;
+	bool		found;
+
+	ScanKeyInit(&key, Anum_pg_subscription_rel_srrelid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	scan = systable_beginscan(subrel, SubscriptionRelSrrelidSrsubidIndexId, true, NULL, 1, &key);
+	found = HeapTupleIsValid(systable_getnext(scan));
+	systable_endscan(scan);
+	table_close(subrel, AccessShareLock);
+	return found;
 }
 
 /*
@@ -633,7 +662,8 @@ sync_one(Oid relid)
 	if (OidIsValid(guard_trigger_function_if_installed("_guard_write")))
 		sync_trigger(relid, "governance_guard_write", "_guard_write", true,
 					 TRIGGER_TYPE_AFTER, TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE,
-					 TRIGGER_FIRES_ON_REPLICA, governed && relkind == RELKIND_RELATION);
+					 TRIGGER_FIRES_ON_REPLICA,
+					 governed && relkind == RELKIND_RELATION && relation_is_subscription_target(relid));
 }
 
 /*
@@ -662,6 +692,20 @@ guard_sync(Oid relid)
 		in_sync = false;
 	}
 	PG_END_TRY();
+}
+
+/*
+ * Every governed table, after a subscription changed which tables it
+ * replicates into (CREATE / ALTER SUBSCRIPTION): targets get the
+ * apply-only row check, former targets lose it.
+ */
+void
+guard_sync_all(void)
+{
+	ListCell   *lc;
+
+	foreach(lc, guard_tagged_tables(InvalidOid))
+		guard_sync(lfirst_oid(lc));
 }
 
 /* Is a guard sync in progress (its own drops are not the user's)? */

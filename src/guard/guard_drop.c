@@ -31,6 +31,7 @@
 #include "catalog/objectaccess.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_trigger.h"
+#include "commands/seclabel.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -39,7 +40,7 @@ static object_access_hook_type prev_object_access_hook = NULL;
 
 /* what this transaction dropped, for ddl_command_end; forgotten at its end */
 static List *dropped_guards = NIL;	/* relids whose guard trigger went */
-static List *dropped_tables = NIL;	/* tables that went */
+static List *dropped_tables = NIL;	/* governed tables that went */
 
 static void
 remember(List **list, Oid relid)
@@ -64,6 +65,16 @@ forget_at_xact_end(XactEvent event, void *arg)
 	}
 }
 
+/* Has the table a governance label of its own (a binding)? */
+static bool
+relation_bound_itself(Oid relid)
+{
+	ObjectAddress addr;
+
+	ObjectAddressSet(addr, RelationRelationId, relid);
+	return GetSecurityLabel(&addr, GOVERNANCE_PROVIDER) != NULL;
+}
+
 /* A table or one of its columns is being dropped. */
 static void
 drop_relation(Oid relid, int subid)
@@ -73,13 +84,14 @@ drop_relation(Oid relid, int subid)
 
 	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
 		return;
-	if (subid == 0)
-		remember(&dropped_tables, relid);	/* its holds go with it */
+	if (subid == 0 && relation_bound_itself(relid))
+		remember(&dropped_tables, relid);	/* holds need a binding */
 	if (!guard_relation_governed(relid))
 		return;
 	g = guard_get(relid);
 	if (subid == 0)
 	{
+		remember(&dropped_tables, relid);	/* its holds go with it */
 		if (relkind == RELKIND_RELATION)
 			guard_probe(relid, psprintf("drop table %s", g->relname));
 		return;
@@ -154,7 +166,7 @@ guard_take_dropped_guards(void)
 	return result;
 }
 
-/* The tables dropped, forgotten once taken. */
+/* The governed tables dropped, forgotten once taken. */
 List *
 guard_take_dropped_tables(void)
 {

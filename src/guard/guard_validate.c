@@ -246,8 +246,8 @@ guard_validate_tree(Oid relid, const char *what)
  * Tables that tag a column, with their schema: the candidates when a
  * schema or the database gets a new binding.
  */
-static List *
-tagged_tables(Oid nspid)
+List *
+guard_tagged_tables(Oid nspid)
 {
 	List	   *result = NIL;
 	GovSpi		spi;
@@ -285,7 +285,7 @@ guard_validate_schema(Oid nspid, const char *what)
 	ListCell   *lc;
 
 	CommandCounterIncrement();
-	foreach(lc, tagged_tables(nspid))
+	foreach(lc, guard_tagged_tables(nspid))
 		guard_validate_tree(lfirst_oid(lc), what);
 }
 
@@ -304,7 +304,7 @@ validate_at_commit(XactEvent event, void *arg)
 		return;
 	validate_pending_database = false;
 	PushActiveSnapshot(GetTransactionSnapshot());
-	foreach(lc, tagged_tables(InvalidOid))
+	foreach(lc, guard_tagged_tables(InvalidOid))
 		guard_validate_tree(lfirst_oid(lc), "change the database's governance label");
 	PopActiveSnapshot();
 }

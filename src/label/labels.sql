@@ -207,6 +207,12 @@ BEGIN
             USING ERRCODE = 'wrong_object_type', DETAIL = 'Holds keep rows of tables and partitioned tables.',
                   HINT = 'Name the table that holds the subject''s rows.';
     END IF;
+    IF @extschema@.bound_policy(rel) IS NULL THEN
+        RAISE EXCEPTION 'cannot place a legal hold on %: no policy governs it', rel
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'A hold is enforced by the guard of a governed table.',
+                  HINT = 'Bind the table to a policy and tag its subject column first.';
+    END IF;
     IF subject IS NULL OR reason IS NULL OR btrim(reason) = '' THEN
         RAISE EXCEPTION 'a legal hold needs a subject and a reason'
             USING ERRCODE = 'invalid_parameter_value', DETAIL = 'No hold was placed.',

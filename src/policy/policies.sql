@@ -145,8 +145,8 @@ BEGIN
         SELECT pg_describe_object(l.classoid, l.objoid, l.objsubid) AS obj, l.label
         FROM pg_seclabel l WHERE l.provider = 'governance'
         UNION ALL
-        SELECT pg_describe_object(l.classoid, l.objoid, 0), l.label
-        FROM pg_shseclabel l WHERE l.provider = 'governance'
+        -- this database's own binding (other databases have their own policies)
+        SELECT 'database ' || quote_ident(current_database()), @extschema@._database_label()
     ) b
     -- items trimmed as label.c's parser does (blanks, tabs, newlines; around "=")
     WHERE EXISTS (SELECT 1 FROM regexp_split_to_table(b.label, ';') item

@@ -165,20 +165,6 @@ done
 qq sub "SELECT governance.bind('card_bad', '21vianet-online-2020');
         SELECT governance.tag('card_bad', 'cvv', 'category=payment.security_code');" >/dev/null
 
-# the guard's triggers exist on the governed tables, and fire ALWAYS (delete,
-# truncate, update); the apply-only row check fires on REPLICA (write)
-trig=$(qq sub "SELECT c.relname || ':' || coalesce(string_agg(t.tgenabled::text, '' ORDER BY t.tgname), '')
-               FROM pg_class c LEFT JOIN pg_trigger t
-                 ON t.tgrelid = c.oid AND t.tgname LIKE 'governance\\_guard\\_%'
-               WHERE c.relname IN ('mail_log', 'mail_trunc', 'mail_ins', 'mail_plain')
-               GROUP BY c.relname ORDER BY 1")
-echo "$trig" | grep -Eq '^mail_log:AAAR$' || fail "mail_log's guard triggers do not fire on apply: $trig"
-echo "$trig" | grep -Eq '^mail_trunc:AAAR$' || fail "mail_trunc's guard triggers do not fire on apply: $trig"
-echo "$trig" | grep -Eq '^mail_ins:AAAR$' || fail "mail_ins's guard triggers do not fire on apply: $trig"
-echo "$trig" | grep -Eq '^mail_plain:$' || fail "mail_plain should have no guard trigger: $trig"
-[ "$(qq pub "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'governance\\_guard\\_%'")" = 0 ] ||
-    fail "the publisher should have no guard trigger"
-
 # --- replication -------------------------------------------------------------------
 # The rows to be deleted arrive by the initial copy (COPY sets tableoid for the guard's
 # CHECK constraint); an apply-worker INSERT is checked on its own table, mail_ins, so the
@@ -194,6 +180,21 @@ qq pub "CREATE PUBLICATION p_card FOR TABLE card_bad" >/dev/null
 for t in log trunc ins plain card; do
     qq sub "CREATE SUBSCRIPTION s_$t CONNECTION '$CONN' PUBLICATION p_$t" >/dev/null
 done
+
+# the guard's triggers exist on the governed tables, and fire ALWAYS (delete,
+# truncate, update); the apply-only row check, added to a table when it becomes
+# a subscription target, fires on REPLICA (write)
+trig=$(qq sub "SELECT c.relname || ':' || coalesce(string_agg(t.tgenabled::text, '' ORDER BY t.tgname), '')
+               FROM pg_class c LEFT JOIN pg_trigger t
+                 ON t.tgrelid = c.oid AND t.tgname LIKE 'governance\\_guard\\_%'
+               WHERE c.relname IN ('mail_log', 'mail_trunc', 'mail_ins', 'mail_plain')
+               GROUP BY c.relname ORDER BY 1")
+echo "$trig" | grep -Eq '^mail_log:AAAR$' || fail "mail_log's guard triggers do not fire on apply: $trig"
+echo "$trig" | grep -Eq '^mail_trunc:AAAR$' || fail "mail_trunc's guard triggers do not fire on apply: $trig"
+echo "$trig" | grep -Eq '^mail_ins:AAAR$' || fail "mail_ins's guard triggers do not fire on apply: $trig"
+echo "$trig" | grep -Eq '^mail_plain:$' || fail "mail_plain should have no guard trigger: $trig"
+[ "$(qq pub "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'governance\\_guard\\_%'")" = 0 ] ||
+    fail "the publisher should have no guard trigger"
 
 # wait_until SECONDS CMD... — poll CMD every 0.25 s until it succeeds
 wait_until() {
