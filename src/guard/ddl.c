@@ -326,13 +326,31 @@ refuse_foreign_tree(Oid parentid, Oid childid)
 			refuse_foreign_child(parentid, get_rel_name(lfirst_oid(lc)));
 }
 
+/* Does ALTER TABLE do anything ddl_command_start has to look at? */
+static bool
+alter_table_needs_look(AlterTableStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableType t = ((AlterTableCmd *) lfirst(lc))->subtype;
+
+		if (t == AT_AlterColumnType || t == AT_AttachPartition || t == AT_DetachPartition ||
+			t == AT_AddInherit || t == AT_DropInherit)
+			return true;
+	}
+	return false;
+}
+
 static void
 on_alter_table(AlterTableStmt *stmt)
 {
 	Oid			relid;
 	ListCell   *lc;
 
-	if (stmt->objtype != OBJECT_TABLE || !OidIsValid(relid = owned_table(stmt->relation)))
+	if (stmt->objtype != OBJECT_TABLE || !alter_table_needs_look(stmt) ||
+		!OidIsValid(relid = owned_table(stmt->relation)))
 		return;
 	foreach(lc, stmt->cmds)
 	{

@@ -622,7 +622,7 @@ check_column_types(Oid relid)
  * govern takes the locks PostgreSQL takes.  Each change takes the lock it
  * needs itself.
  */
-static void
+static bool
 sync_one(Oid relid)
 {
 	char		relkind = get_rel_relkind(relid);
@@ -638,10 +638,10 @@ sync_one(Oid relid)
 				 errdetail("Its rows are stored on another server, where the guard cannot check them; it is a partition or child of a governed table."),
 				 errhint("Keep governed data in local tables.")));
 	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
-		return;
+		return false;
 	governed = guard_relation_governed(relid);
 	if (!governed && !relation_has_guard_objects(relid))
-		return;
+		return false;
 	if (governed)
 		check_column_types(relid);
 	rel = table_open(relid, AccessShareLock);
@@ -651,6 +651,7 @@ sync_one(Oid relid)
 
 	foreach(lc, commands)
 		guard_exec(lfirst(lc));
+	/* (the trigger calls below change nothing when all is in line) */
 	sync_trigger(relid, "governance_guard_truncate", "_guard_truncate", false,
 				 TRIGGER_TYPE_BEFORE, TRIGGER_TYPE_TRUNCATE, TRIGGER_FIRES_ALWAYS, governed);
 	sync_trigger(relid, "governance_guard_delete", "_guard_delete", true,
@@ -664,6 +665,7 @@ sync_one(Oid relid)
 					 TRIGGER_TYPE_AFTER, TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE,
 					 TRIGGER_FIRES_ON_REPLICA,
 					 governed && relkind == RELKIND_RELATION && relation_is_subscription_target(relid));
+	return true;
 }
 
 /*
@@ -682,10 +684,13 @@ guard_sync(Oid relid)
 	in_sync = true;
 	PG_TRY();
 	{
+		bool		touched = false;
+
 		rels = find_all_inheritors(relid, NoLock, NULL);
 		foreach(lc, rels)
-			sync_one(lfirst_oid(lc));
-		CommandCounterIncrement();
+			touched |= sync_one(lfirst_oid(lc));
+		if (touched)
+			CommandCounterIncrement();
 	}
 	PG_FINALLY();
 	{
