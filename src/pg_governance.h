@@ -225,6 +225,7 @@ extern void guard_sync_command(Oid relid, const char *command_tag);
 extern void guard_sync_all(void);
 extern bool guard_in_sync(void);
 extern bool guard_relation_governed(Oid relid);
+extern bool guard_relation_plain(Oid relid);
 extern bool guard_is_trigger_function(Oid funcid);
 extern void guard_exec(const char *sql);
 extern void guard_prepare_attach(Oid parentid, Oid childid);

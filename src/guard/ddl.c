@@ -597,8 +597,10 @@ sync_touched(Node *parsetree)
 		AlterTableStmt *stmt = (AlterTableStmt *) parsetree;
 		Oid			relid;
 
+		/* a plain table stays plain through ALTER TABLE (INHERIT and ATTACH add a guard first) */
 		if (stmt->objtype == OBJECT_TABLE &&
-			OidIsValid(relid = RangeVarGetRelid(stmt->relation, NoLock, true)))
+			OidIsValid(relid = RangeVarGetRelid(stmt->relation, NoLock, true)) &&
+			!guard_relation_plain(relid))
 			guard_sync_command(relid, "ALTER TABLE");
 		return;
 	}

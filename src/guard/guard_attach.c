@@ -52,6 +52,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 
 PG_FUNCTION_INFO_V1(governance_sync_guards);
 
@@ -468,6 +469,28 @@ sync_trigger(Oid relid, const char *name, const char *func, bool row,
 		ObjectAddressSet(addr, TriggerRelationId, trigoid);
 		performDeletion(&addr, DROP_RESTRICT, PERFORM_DELETION_INTERNAL);
 	}
+}
+
+/*
+ * A relation with no CHECK constraint, no trigger, no partition or child and
+ * no parent (one syscache lookup) has no guard and inherits none: only its
+ * own labels could govern it, and tagging it would have given it a guard.
+ */
+bool
+guard_relation_plain(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	bool		plain = true;
+
+	if (HeapTupleIsValid(tup))
+	{
+		Form_pg_class c = (Form_pg_class) GETSTRUCT(tup);
+
+		plain = c->relchecks == 0 && !c->relhastriggers && !c->relhassubclass &&
+			!c->relispartition;
+		ReleaseSysCache(tup);
+	}
+	return plain;
 }
 
 /* Does the relation label any of its own columns?  One index scan. */

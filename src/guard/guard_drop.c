@@ -84,6 +84,9 @@ drop_relation(Oid relid, int subid)
 
 	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
 		return;
+	/* no guard and no parent: governed only if it carries a label itself */
+	if (guard_relation_plain(relid) && !relation_bound_itself(relid))
+		return;
 	if (subid == 0 && relation_bound_itself(relid))
 		remember(&dropped_tables, relid);	/* holds need a binding */
 	if (!guard_relation_governed(relid))
