@@ -95,7 +95,7 @@ SELECT 'CN'::governance.region @> 'CN-SH' AS cn_has_sh,
        'CN'::governance.region @> 'HK' AS cn_has_not_hk,
        'CN-SH'::governance.region @> 'CN' AS sub_has_not_country,
        'CN-SH'::governance.region <@ 'CN' AS sh_in_cn,
-       'CN-S'::governance.region @> 'CN-SH' AS not_prefix;
+       'US-C'::governance.region @> 'US-CA' AS not_prefix;
 SELECT governance.country('CN-SH'), governance.country('HK');
 SELECT r FROM unnest(ARRAY['US','CN-SH','CN','HK','CN-BJ','CO','MO','TW']::governance.region[]) r ORDER BY r;
 SELECT 'cn'::governance.region = 'CN' AS case_folded, 'CN'::governance.region < 'CN-BJ';
@@ -109,6 +109,11 @@ SELECT 'CN-'::governance.region;
 SELECT 'CN_SH'::governance.region;
 SELECT 'CN-SHAN'::governance.region;
 SELECT 'CN-S H'::governance.region;
+-- China's subdivisions are checked: the withdrawn numeric codes (CN-91 was
+-- Hong Kong) and made-up ones would otherwise pass as mainland China
+SELECT 'CN-91'::governance.region;
+SELECT 'CN-HKG'::governance.region;
+SELECT 'CN-hk'::governance.region, 'CN-XJ'::governance.region;
 SELECT 'CHN'::governance.region;
 SELECT '12'::governance.region;
 SELECT ' CN'::governance.region;

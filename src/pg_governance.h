@@ -52,6 +52,7 @@ extern bool region_contains(const char *outer, const char *inner);
 
 /* iso3166.c */
 extern bool iso3166_country_exists(const char *code);
+extern bool iso3166_cn_subdivision_exists(const char *code);
 
 /* yaml_tree.c: a YAML document as a tree of positioned nodes */
 #define YAML_MAX_BYTES			(1024 * 1024)

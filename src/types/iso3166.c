@@ -4,7 +4,10 @@
  *	  The officially assigned ISO 3166-1 alpha-2 country codes (249 of them),
  *	  which governance.region accepts.  User-assigned codes (XA-XZ, AA, QM-QZ,
  *	  ZZ) and exceptional reservations (UK, EU, XK) are not countries and are
- *	  refused.
+ *	  refused.  For China, whose policies exclude Hong Kong, Macao and Taiwan
+ *	  from "mainland China", the subdivision codes of ISO 3166-2:CN too: an
+ *	  unchecked code (the pre-2017 CN-91 for Hong Kong, say) would pass as
+ *	  mainland.
  *
  *-------------------------------------------------------------------------
  */
@@ -46,4 +49,19 @@ iso3166_country_exists(const char *code)
 {
 	return bsearch(code, iso3166_alpha2, lengthof(iso3166_alpha2),
 				   sizeof(iso3166_alpha2[0]), iso3166_compare) != NULL;
+}
+
+/* ISO 3166-2:CN (letter codes since 2017), sorted */
+static const char *const iso3166_cn_subdivisions[] = {
+	"AH", "BJ", "CQ", "FJ", "GD", "GS", "GX", "GZ", "HA", "HB", "HE", "HI",
+	"HK", "HL", "HN", "JL", "JS", "JX", "LN", "MO", "NM", "NX", "QH", "SC",
+	"SD", "SH", "SN", "SX", "TJ", "TW", "XJ", "XZ", "YN", "ZJ"
+};
+
+/* Is code (upper case, after "CN-") a subdivision of China? */
+bool
+iso3166_cn_subdivision_exists(const char *code)
+{
+	return bsearch(code, iso3166_cn_subdivisions, lengthof(iso3166_cn_subdivisions),
+				   sizeof(iso3166_cn_subdivisions[0]), iso3166_compare) != NULL;
 }

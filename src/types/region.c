@@ -120,6 +120,14 @@ region_normalize(const char *str, char *out, char **errmsg_out, int *errpos_out)
 		return false;
 	}
 	out[3 + sublen] = '\0';
+	if (strncmp(out, "CN-", 3) == 0 &&
+		!iso3166_cn_subdivision_exists(out + 3))
+	{
+		*errmsg_out = psprintf("\"%s\" is not an ISO 3166-2:CN subdivision (letter codes such as CN-SH, CN-GD, CN-HK; the numeric codes were withdrawn in 2017).",
+							   out);
+		*errpos_out = 4;
+		return false;
+	}
 	return true;
 }
 

@@ -147,6 +147,11 @@ class Registry:
         self.fixture_policies = set(fixture_policies)   # bound by the fixture itself
 
 
+# ISO 3166-2:CN, letter codes (the extension checks China's subdivisions)
+ISO3166_2_CN = set("AH BJ CQ FJ GD GS GX GZ HA HB HE HI HK HL HN JL JS JX LN MO NM NX QH SC "
+                   "SD SH SN SX TJ TW XJ XZ YN ZJ".split())
+
+
 def region_ok(value):
     """region=<code> on a database or tablespace: (normalised, None) or (None, why)."""
     if len(value.encode()) > 6:
@@ -155,6 +160,8 @@ def region_ok(value):
         return None, "region syntax"
     if value[:2].upper() not in ISO3166:
         return None, "not an ISO 3166-1 country"
+    if value.upper().startswith("CN-") and value[3:].upper() not in ISO3166_2_CN:
+        return None, "not an ISO 3166-2:CN subdivision"
     return value.upper(), None
 
 
@@ -262,11 +269,12 @@ BAD_EVENTS = ["Created", "CREATED", "create", "created_at", "account-closed", "a
               "left_organisation", "purpose_fulfiled", "none", "null", "*", "created\u200b",
               "cr\u0435ated", "x" * 5000]
 BAD_REGIONS = ["UK", "EU", "XK", "ZZ", "AA", "QM", "XA", "XX", "CHN", "156", "C", "CN-", "-CN",
+               "CN-91", "CN-71", "CN-HKG", "CN-1", "CN-AB1",
                "CN--S", "CN-ABCD", "CN_SH", "CN SH", "CN-S H", "CN-\u00e9", "\u00c7N", "\uff23\uff2e",
                "cn-sh-x", "CN-SH ", "US-CA1", "GB-ENG1", "CNN", "C1", "1C", "", "CN-XY\u00e9",
                "R\u0130", "\u0131t", "CN-\u017f", "ta-\u212a"]
 GOOD_REGIONS = ["CN", "cn", "Cn", "CN-SH", "cn-sh", "US-CA", "GB-ENG", "gb-eng", "JP", "HK", "MO",
-                "TW", "AQ", "DE-BY", "FR-75", "CN-1", "CN-AB1", "us-ca", "Us-Ca"]
+                "TW", "AQ", "DE-BY", "FR-75", "CN-GD", "CN-hk", "us-ca", "Us-Ca"]
 
 
 def rand_region(rng):
