@@ -146,8 +146,8 @@ RESET ROLE;
 -- may delete and truncate, but not read: told which rule keeps the row, not
 -- its anchor date or its subject
 GRANT DELETE, TRUNCATE ON esc_log TO gv_nobody;
-SELECT governance.place_hold('esc_log', 'alice', 'case 7') IS NOT NULL AS held;
 SELECT governance.tag('esc_log', 'account', 'subject');
+SELECT governance.place_hold('esc_log', 'alice', 'case 7') IS NOT NULL AS held;
 SET ROLE gv_nobody;
 DELETE FROM esc_log;
 TRUNCATE esc_log;

@@ -262,7 +262,7 @@ RESET ROLE;
 SELECT count(*) AS guard_triggers FROM pg_trigger WHERE tgrelid = 'owned_log'::regclass;
 
 -- dropping a table leaves no guard or hold behind
-SELECT governance.place_hold('events', 'CN', 'test') IS NOT NULL AS held;
+SELECT governance.place_hold('tickets', 'bob', 'test') IS NOT NULL AS held;
 SET pg_governance.allow_destructive_ddl = on;
 DROP TABLE events, events_2025, events_2026, owned_log, tickets, profiles, contacts, payments;
 RESET pg_governance.allow_destructive_ddl;

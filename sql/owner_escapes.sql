@@ -219,7 +219,79 @@ SELECT governance.set_region('gv_hk2', 'HK');
 ALTER TABLE contacts SET TABLESPACE gv_hk2;
 DROP TABLESPACE gv_hk2;
 
+-- a hold's subject means what its placer meant, whatever the deleter's settings
+SET DateStyle = 'ISO, MDY';
+INSERT INTO dated_t VALUES ('2024-03-04', 'y');
+SELECT governance.place_hold('dated_t', '03/04/2024', 'case 13') AS hold_id;
+RESET DateStyle;
+SET ROLE gv_owner;
+SET DateStyle = 'ISO, DMY';
+DELETE FROM dated_t WHERE note = 'y';
+RESET DateStyle;
+RESET ROLE;
+-- a subject column must allow equality, a hold needs a subject column
+CREATE TABLE json_t (who json, line text);
+SELECT governance.bind('json_t', 'jinpai-mail');
+SELECT governance.tag('json_t', 'who', 'subject');
+SELECT governance.tag('json_t', 'line', 'category=log.service');
+SELECT governance.place_hold('json_t', 'alice', 'case 14');
+
+-- a partition created inside CREATE SCHEMA gets its guard too
+CREATE TABLE part_log (id int, line text, created timestamptz) PARTITION BY RANGE (id);
+ALTER TABLE part_log OWNER TO gv_owner;
+SELECT governance.bind('part_log', 'jinpai-mail');
+SELECT governance.tag('part_log', 'line', 'category=log.service');
+SELECT governance.tag('part_log', 'created', 'anchor=created');
+GRANT CREATE ON DATABASE contrib_regression TO gv_owner;
+SET ROLE gv_owner;
+CREATE SCHEMA sneaky CREATE TABLE pp2 PARTITION OF part_log FOR VALUES FROM (100) TO (200);
+INSERT INTO part_log VALUES (150, 'login', '2099-01-01');
+DELETE FROM part_log WHERE id = 150;
+TRUNCATE sneaky.pp2;
+RESET ROLE;
+REVOKE CREATE ON DATABASE contrib_regression FROM gv_owner;
+
+-- a column retyped through an untagged parent, or through its composite type
+CREATE TABLE plain_par (id int, created timestamptz);
+CREATE TABLE tagged_kid () INHERITS (plain_par);
+ALTER TABLE plain_par OWNER TO gv_owner;
+ALTER TABLE tagged_kid OWNER TO gv_owner;
+SELECT governance.bind('tagged_kid', 'jinpai-mail');
+SELECT governance.tag('tagged_kid', 'created', 'anchor=created');
+SELECT governance.tag('tagged_kid', 'id', 'category=log.service');
+INSERT INTO tagged_kid VALUES (1, '2099-01-01');
+CREATE TYPE row_t AS (id int, created timestamptz);
+CREATE TABLE typed_t OF row_t;
+ALTER TYPE row_t OWNER TO gv_owner;
+ALTER TABLE typed_t OWNER TO gv_owner;
+SELECT governance.bind('typed_t', 'jinpai-mail');
+SELECT governance.tag('typed_t', 'created', 'anchor=created');
+SELECT governance.tag('typed_t', 'id', 'category=log.service');
+INSERT INTO typed_t VALUES (1, '2099-01-01');
+SET ROLE gv_owner;
+ALTER TABLE plain_par ALTER COLUMN created TYPE timestamptz USING NULL;
+ALTER TYPE row_t ALTER ATTRIBUTE created TYPE text CASCADE;
+SELECT count(*) AS kept FROM tagged_kid;
+SELECT count(*) AS kept FROM typed_t;
+RESET ROLE;
+
+-- the table's data may not reach a forbidden region through an index or a move of everything
+SET allow_in_place_tablespaces = on;
+CREATE TABLESPACE gv_us LOCATION '';
+RESET allow_in_place_tablespaces;
+SELECT governance.set_region('gv_us', 'US');
+GRANT CREATE ON TABLESPACE gv_us TO gv_owner;
+SET ROLE gv_owner;
+CREATE INDEX ON contacts (phone) TABLESPACE gv_us;
+ALTER TABLE ALL IN TABLESPACE pg_default OWNED BY gv_owner SET TABLESPACE gv_us;
+RESET ROLE;
+SELECT count(*) AS in_us FROM pg_class WHERE reltablespace = (SELECT oid FROM pg_tablespace WHERE spcname = 'gv_us');
+
 SET pg_governance.allow_destructive_ddl = on;
+DROP TABLE json_t, part_log, tagged_kid, plain_par, typed_t;
+DROP TYPE row_t;
+DROP SCHEMA sneaky;
+DROP TABLESPACE gv_us;
 DROP TABLE padded_t, dated_t, held_p, held_p1, free_parent, cards, tz_t, s_orig.kept;
 DROP SCHEMA s_orig, s_real CASCADE;
 DROP ROLE gv_other;

@@ -195,6 +195,7 @@ extern List *guard_ancestors(Oid relid);
 extern char *guard_bound_policy(Oid relid);
 extern char *guard_bound_policy_in_schema(Oid relid, Oid nspid);
 extern char *guard_bound_policy_under(Oid relid, Oid newparent);
+extern char *guard_tablespace_region(Oid spcid);
 struct GovLabel;
 extern char *guard_column_type_problem(const char *colname, Oid typid,
 									   const struct GovLabel *gl);
@@ -244,6 +245,8 @@ typedef struct GovSpi
 
 extern void gov_spi_begin(GovSpi *s, bool as_owner);
 extern void gov_spi_end(GovSpi *s);
+extern int	gov_fixed_formats_begin(void);
+extern void gov_fixed_formats_end(int nestlevel);
 
 /* module.c */
 extern bool governance_allow_destructive_ddl;

@@ -41,6 +41,35 @@ gov_spi_begin(GovSpi *s, bool as_owner)
 		elog(ERROR, "pg_governance: SPI_connect failed");
 }
 
+/*
+ * Settings that make text forms of dates, times, intervals and bytea the
+ * same in every session (legal hold subjects are stored and read under
+ * them).  Returns the GUC nest level to pass to gov_fixed_formats_end.
+ */
+int
+gov_fixed_formats_begin(void)
+{
+	int			nestlevel = NewGUCNestLevel();
+
+	(void) set_config_option("DateStyle", "ISO, YMD", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("TimeZone", "UTC", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("IntervalStyle", "postgres", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("bytea_output", "hex", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("extra_float_digits", "1", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	return nestlevel;
+}
+
+void
+gov_fixed_formats_end(int nestlevel)
+{
+	AtEOXact_GUC(true, nestlevel);
+}
+
 void
 gov_spi_end(GovSpi *s)
 {

@@ -40,7 +40,9 @@
 #include "catalog/pg_type.h"
 #include "utils/array.h"
 #include "commands/event_trigger.h"
+#include "catalog/index.h"
 #include "commands/seclabel.h"
+#include "commands/tablespace.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
@@ -122,6 +124,30 @@ probe_locked(Oid relid, LOCKMODE lockmode, const char *what)
 		if (get_rel_relkind(lfirst_oid(lc)) == RELKIND_RELATION &&
 			guard_relation_governed(lfirst_oid(lc)))
 			guard_probe(lfirst_oid(lc), what);
+}
+
+static bool column_tagged(Oid relid, const char *colname);
+
+/*
+ * ALTER COLUMN ... TYPE reaches every child unless ONLY is said: a column
+ * tagged in any of them (its parent need not be governed) is probed.
+ */
+static void
+probe_column_tree(Oid relid, bool recurse, const char *colname)
+{
+	List	   *rels = recurse ? find_all_inheritors(relid, NoLock, NULL) : list_make1_oid(relid);
+	ListCell   *lc;
+
+	foreach(lc, rels)
+	{
+		Oid			r = lfirst_oid(lc);
+
+		if (get_rel_relkind(r) == RELKIND_RELATION && !guard_relation_plain(r) &&
+			guard_relation_governed(r) && column_tagged(r, colname))
+			probe_locked(r, AccessExclusiveLock,
+						 psprintf("change the type of column \"%s\" of %s", colname,
+								  guard_get(r)->relname));
+	}
 }
 
 static bool
@@ -261,6 +287,113 @@ probe_rebinding(Oid relid, Oid newparent)
 						  before ? psprintf("policy %s", before) : "no policy"));
 }
 
+/*
+ * Data of a governed table (its rows, or an index over its columns) about
+ * to be stored in tablespace spcid: refused if that tablespace's region is
+ * outside a jurisdiction the table's rules require.
+ */
+static void
+check_tablespace_for(Oid relid, Oid spcid, const char *what)
+{
+	GuardRel   *g;
+	char	   *region;
+	ListCell   *lc;
+
+	if (!OidIsValid(spcid) || guard_relation_plain(relid) || !guard_relation_governed(relid))
+		return;
+	region = guard_tablespace_region(spcid);
+	if (region == NULL)
+		return;
+	g = guard_get(relid);
+	if (!g->governed || g->policy == NULL)
+		return;
+	foreach(lc, g->localizations)
+	{
+		GuardLoc   *loc = lfirst(lc);
+
+		if (!guard_region_allowed(loc, region))
+			ereport(ERROR,
+					(errcode(ERRCODE_GV_LOCALIZATION),
+					 errmsg("cannot %s: data of table %s would be stored in region %s (tablespace %s), outside jurisdiction \"%s\"",
+							what, g->relname, region, get_tablespace_name(spcid), loc->jurisdiction),
+					 errdetail("Table %s, column %s, category %s, policy %s, rule %s: \"%s\".",
+							   g->relname, loc->column, loc->rule.category, g->policy,
+							   loc->rule.rule_id, loc->rule.source),
+					 errhint("Keep the table and its indexes in a tablespace whose region is inside \"%s\".",
+							 loc->jurisdiction)));
+	}
+}
+
+/* CREATE INDEX, and ALTER INDEX ... SET TABLESPACE, on a governed table */
+static void
+on_create_index(IndexStmt *stmt)
+{
+	Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	Oid			spcid;
+
+	if (!OidIsValid(relid))
+		return;
+	spcid = stmt->tableSpace ? get_tablespace_oid(stmt->tableSpace, true)
+		: GetDefaultTablespace(RELPERSISTENCE_PERMANENT, false);
+	check_tablespace_for(relid, spcid, "create the index");
+}
+
+static void
+on_alter_index(AlterTableStmt *stmt)
+{
+	Oid			indexid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	ListCell   *lc;
+
+	if (!OidIsValid(indexid) || get_rel_relkind(indexid) != RELKIND_INDEX)
+		return;
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst(lc);
+
+		if (cmd->subtype == AT_SetTableSpace && cmd->name)
+			check_tablespace_for(IndexGetRelation(indexid, false),
+								 get_tablespace_oid(cmd->name, true), "move the index");
+	}
+}
+
+/* ALTER TABLE / INDEX ALL IN TABLESPACE ... SET TABLESPACE */
+static void
+on_move_all(AlterTableMoveAllStmt *stmt)
+{
+	Oid			from = get_tablespace_oid(stmt->orig_tablespacename, true);
+	Oid			to = get_tablespace_oid(stmt->new_tablespacename, true);
+	ListCell   *lc;
+
+	if (!OidIsValid(to) || guard_tablespace_region(to) == NULL)
+		return;
+	if (from == MyDatabaseTableSpace)
+		from = InvalidOid;		/* pg_class says 0 for the database's default */
+	foreach(lc, guard_tagged_tables(InvalidOid))
+	{
+		ListCell   *r;
+
+		foreach(r, find_all_inheritors(lfirst_oid(lc), NoLock, NULL))
+		{
+			Oid			relid = lfirst_oid(r);
+			bool		moves = false;
+
+			if (stmt->objtype == OBJECT_TABLE)
+				moves = get_rel_tablespace(relid) == from;
+			else if (stmt->objtype == OBJECT_INDEX)
+			{
+				Relation	rel = table_open(relid, AccessShareLock);
+				ListCell   *i;
+
+				foreach(i, RelationGetIndexList(rel))
+					moves |= get_rel_tablespace(lfirst_oid(i)) == from;
+				table_close(rel, AccessShareLock);
+			}
+			if (moves)
+				check_tablespace_for(relid, to, "move it to another tablespace");
+		}
+	}
+}
+
 /* a foreign table cannot hold a governed table's rows: they live elsewhere */
 static void
 refuse_foreign_child(Oid parentid, const char *child)
@@ -356,11 +489,8 @@ on_alter_table(AlterTableStmt *stmt)
 	{
 		AlterTableCmd *cmd = lfirst(lc);
 
-		if (cmd->subtype == AT_AlterColumnType && cmd->name &&
-			guard_relation_governed(relid) && column_tagged(relid, cmd->name))
-			probe_locked(relid, AccessExclusiveLock,
-						 psprintf("change the type of column \"%s\" of %s", cmd->name,
-								  guard_get(relid)->relname));
+		if (cmd->subtype == AT_AlterColumnType && cmd->name)
+			probe_column_tree(relid, stmt->relation->inh, cmd->name);
 		else if (cmd->subtype == AT_AttachPartition)
 		{
 			PartitionCmd *pc = (PartitionCmd *) cmd->def;
@@ -405,6 +535,54 @@ on_alter_table(AlterTableStmt *stmt)
 			copy_effective_labels(relid);
 			copy_holds(relid);
 		}
+	}
+}
+
+/* the tables OF a composite type (whose columns ALTER TYPE ... CASCADE changes) */
+static List *
+typed_tables(Oid typrelid)
+{
+	List	   *result = NIL;
+	GovSpi		spi;
+	Oid			argtypes[1] = {OIDOID};
+	Datum		args[1] = {ObjectIdGetDatum(get_rel_type_id(typrelid))};
+	uint64		i;
+
+	gov_spi_begin(&spi, false);
+	if (SPI_execute_with_args("SELECT c.oid FROM pg_catalog.pg_class c "
+							  "WHERE c.reloftype OPERATOR(pg_catalog.=) $1",
+							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "pg_governance: could not list typed tables");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		MemoryContext old = MemoryContextSwitchTo(CurTransactionContext);
+
+		result = lappend_oid(result, DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+																	 SPI_tuptable->tupdesc, 1, &isnull)));
+		MemoryContextSwitchTo(old);
+	}
+	gov_spi_end(&spi);
+	return result;
+}
+
+/* ALTER TYPE ... ALTER ATTRIBUTE ... TYPE CASCADE retypes the typed tables' columns */
+static void
+on_alter_type(AlterTableStmt *stmt)
+{
+	Oid			typrelid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	ListCell   *lc;
+	ListCell   *t;
+
+	if (!OidIsValid(typrelid) || get_rel_relkind(typrelid) != RELKIND_COMPOSITE_TYPE)
+		return;
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst(lc);
+
+		if ((cmd->subtype == AT_AlterColumnType || cmd->subtype == AT_DropColumn) && cmd->name)
+			foreach(t, typed_tables(typrelid))
+				probe_column_tree(lfirst_oid(t), true, cmd->name);
 	}
 }
 
@@ -496,6 +674,10 @@ governance_on_ddl_command_start(PG_FUNCTION_ARGS)
 	{
 		if (((AlterTableStmt *) parsetree)->objtype == OBJECT_FOREIGN_TABLE)
 			on_alter_foreign_table((AlterTableStmt *) parsetree);
+		else if (((AlterTableStmt *) parsetree)->objtype == OBJECT_TYPE)
+			on_alter_type((AlterTableStmt *) parsetree);
+		else if (((AlterTableStmt *) parsetree)->objtype == OBJECT_INDEX)
+			on_alter_index((AlterTableStmt *) parsetree);
 		else
 			on_alter_table((AlterTableStmt *) parsetree);
 	}
@@ -503,6 +685,10 @@ governance_on_ddl_command_start(PG_FUNCTION_ARGS)
 		on_set_schema((AlterObjectSchemaStmt *) parsetree);
 	else if (IsA(parsetree, CreateForeignTableStmt))
 		on_create_foreign_table((CreateForeignTableStmt *) parsetree);
+	else if (IsA(parsetree, IndexStmt))
+		on_create_index((IndexStmt *) parsetree);
+	else if (IsA(parsetree, AlterTableMoveAllStmt))
+		on_move_all((AlterTableMoveAllStmt *) parsetree);
 	PG_RETURN_NULL();
 }
 
@@ -597,6 +783,16 @@ sync_touched(Node *parsetree)
 		AlterTableStmt *stmt = (AlterTableStmt *) parsetree;
 		Oid			relid;
 
+		if (stmt->objtype == OBJECT_TYPE &&
+			OidIsValid(relid = RangeVarGetRelid(stmt->relation, NoLock, true)) &&
+			get_rel_relkind(relid) == RELKIND_COMPOSITE_TYPE)
+		{
+			ListCell   *t;
+
+			foreach(t, typed_tables(relid))
+				guard_sync_command(lfirst_oid(t), "ALTER TABLE");
+			return;
+		}
 		/* a plain table stays plain through ALTER TABLE (INHERIT and ATTACH add a guard first) */
 		if (stmt->objtype == OBJECT_TABLE &&
 			OidIsValid(relid = RangeVarGetRelid(stmt->relation, NoLock, true)) &&
@@ -620,8 +816,14 @@ sync_touched(Node *parsetree)
 		guard_sync_all();
 		return;
 	}
-	if (!IsA(parsetree, SecLabelStmt) && !IsA(parsetree, RenameStmt) &&
-		!IsA(parsetree, AlterObjectSchemaStmt))
+	/* common commands that touch no table's guard; anything else is asked */
+	if (IsA(parsetree, IndexStmt) || IsA(parsetree, DropStmt) || IsA(parsetree, CommentStmt) ||
+		IsA(parsetree, GrantStmt) || IsA(parsetree, CreateFunctionStmt) ||
+		IsA(parsetree, ViewStmt) || IsA(parsetree, CreateSeqStmt) || IsA(parsetree, AlterSeqStmt) ||
+		IsA(parsetree, CreateTrigStmt) || IsA(parsetree, CreatePolicyStmt) ||
+		IsA(parsetree, AlterPolicyStmt) || IsA(parsetree, CreateTableAsStmt) ||
+		IsA(parsetree, DefineStmt) || IsA(parsetree, CompositeTypeStmt) ||
+		IsA(parsetree, CreateEnumStmt) || IsA(parsetree, AlterFunctionStmt))
 		return;
 	foreach(lc, touched_objects())
 	{

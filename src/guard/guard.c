@@ -670,8 +670,9 @@ row_retained(GuardRel *g, HeapTuple tup, TupleDesc desc)
 			 * subjects read as that type once: a comparison of text would
 			 * depend on the session's DateStyle, bytea_output, padding...
 			 */
+			/* a hold whose subject cannot be read as the column's type keeps every row */
 			for (i = 0; i < list_length(g->held_subjects); i++)
-				if (g->held_ok[i] &&
+				if (!g->held_ok[i] ||
 					DatumGetBool(FunctionCall2Coll(&g->held_eq, g->subject_collation,
 												   v, g->held_values[i])))
 				{
@@ -969,8 +970,16 @@ guard_probe(Oid relid, const char *what)
 	if (governance_allow_destructive_ddl)
 		return;
 	g = guard_get(relid);
-	if (!g->governed || g->policy == NULL || g->fail_closed ||
-		(g->minimums == NIL && g->held_subjects == NIL))
+	if (!g->governed || g->policy == NULL)
+		return;
+	/* rules that cannot be compiled cannot say the rows may go */
+	if (g->fail_closed)
+		ereport(ERROR,
+				(errcode(ERRCODE_GV_INVALID_LABEL),
+				 errmsg("cannot %s: the governance labels of table %s do not resolve", what, g->relname),
+				 errdetail("%s", g->fail_closed),
+				 errhint("Fix the label or the column first; pg_governance.allow_destructive_ddl lets a superuser go ahead.")));
+	if (g->minimums == NIL && g->held_subjects == NIL)
 		return;
 	may_read = caller_may_read(g);
 

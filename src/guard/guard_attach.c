@@ -591,7 +591,7 @@ relation_has_guard_objects(Oid relid)
  * never fires, costs every INSERT a little.
  */
 static bool
-relation_is_subscription_target(Oid relid)
+relation_listed_in_subscription(Oid relid)
 {
 	Relation	subrel = table_open(SubscriptionRelRelationId, AccessShareLock);
 	SysScanDesc scan;
@@ -605,6 +605,20 @@ relation_is_subscription_target(Oid relid)
 	systable_endscan(scan);
 	table_close(subrel, AccessShareLock);
 	return found;
+}
+
+/* ... it or an ancestor: rows for a partitioned target land in its partitions */
+static bool
+relation_is_subscription_target(Oid relid)
+{
+	ListCell   *lc;
+
+	if (relation_listed_in_subscription(relid))
+		return true;
+	foreach(lc, guard_ancestors(relid))
+		if (relation_listed_in_subscription(lfirst_oid(lc)))
+			return true;
+	return false;
 }
 
 /*

@@ -298,6 +298,13 @@ find_binding_in(Oid relid, List *ancestors, Oid nspid, const char **bound_by)
 	return NULL;
 }
 
+/* the region recorded for a tablespace, or NULL */
+char *
+guard_tablespace_region(Oid spcid)
+{
+	return label_item(TableSpaceRelationId, spcid, LABEL_TABLESPACE, false);
+}
+
 /* where the table's rows are stored: its tablespace's region, else the database's */
 static char *
 storage_region(Relation rel, const char **from)
@@ -611,6 +618,7 @@ compile_held_values(GuardRel *g)
 	Oid			ioparam;
 	TypeCacheEntry *tc;
 	int			i;
+	int			nestlevel;
 
 	g->held_values = palloc0(sizeof(Datum) * Max(n, 1));
 	g->held_ok = palloc0(sizeof(bool) * Max(n, 1));
@@ -619,12 +627,20 @@ compile_held_values(GuardRel *g)
 	base = getBaseTypeAndTypmod(g->subject_typid, &typmod);
 	tc = lookup_type_cache(base, TYPECACHE_EQ_OPR_FINFO);
 	if (!OidIsValid(tc->eq_opr_finfo.fn_oid))
-		return;					/* no equality: nothing can match; fail closed below */
+	{
+		/* no way to tell held rows from others: keep them all */
+		g->fail_closed = psprintf("The subject column's type %s has no equality operator, so legal holds cannot be matched.",
+								  format_type_be(g->subject_typid));
+		return;
+	}
 	fmgr_info_copy(&g->held_eq, &tc->eq_opr_finfo, g->cxt);
 	getTypeInputInfo(base, &input, &ioparam);
+	/* read as place_hold stored them, whatever this session's DateStyle or TimeZone */
+	nestlevel = gov_fixed_formats_begin();
 	for (i = 0; i < n; i++)
 		g->held_ok[i] = subject_value(list_nth(g->held_subjects, i), input, ioparam, typmod,
 									  &g->held_values[i]);
+	gov_fixed_formats_end(nestlevel);
 }
 
 /* Is every category of the labels in the registry, and is the policy loaded? */
@@ -933,4 +949,61 @@ guard_bound_policy_in_schema(Oid relid, Oid nspid)
 	const char *by;
 
 	return find_binding_in(relid, guard_ancestors(relid), nspid, &by);
+}
+
+PG_FUNCTION_INFO_V1(governance_canonical_subject);
+
+/*
+ * governance._canonical_subject(rel regclass, subject text) RETURNS text
+ *		The subject of a new legal hold as the guard will read it: parsed as
+ *		the table's subject column type in the caller's settings (what the
+ *		caller meant by '03/04/2024'), written back in fixed ones (ISO dates,
+ *		UTC).  Refuses a table without a subject column, or whose subject
+ *		type has no equality: a hold there would keep nothing.
+ */
+Datum
+governance_canonical_subject(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	char	   *subject = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	GuardRel   *g = guard_get(relid);
+	int32		typmod = g->subject_typmod;
+	Oid			base;
+	Oid			input;
+	Oid			ioparam;
+	Oid			output;
+	bool		varlena;
+	Datum		value;
+	char	   *result;
+	int			nestlevel;
+
+	if (g->subject_attno == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table %s has no column tagged as the subject", g->relname),
+				 errdetail("A legal hold keeps the rows whose subject column equals its subject."),
+				 errhint("Tag the column that identifies the data subject: governance.tag(table, column, 'subject').")));
+	base = getBaseTypeAndTypmod(g->subject_typid, &typmod);
+	if (!OidIsValid(lookup_type_cache(base, TYPECACHE_EQ_OPR)->eq_opr))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the subject column of table %s has type %s, which has no equality operator",
+						g->relname, format_type_be(g->subject_typid)),
+				 errdetail("A legal hold keeps the rows whose subject equals its subject."),
+				 errhint("Tag a column of a type with equality (text, an integer, uuid ...) as the subject.")));
+	getTypeInputInfo(base, &input, &ioparam);
+	getTypeOutputInfo(base, &output, &varlena);
+	value = OidInputFunctionCall(input, subject, ioparam, typmod);
+	nestlevel = gov_fixed_formats_begin();
+	result = OidOutputFunctionCall(output, value);
+	gov_fixed_formats_end(nestlevel);
+	if (base == BPCHAROID)
+	{
+		/* char(n) pads; the padding is not part of the subject */
+		int			len = strlen(result);
+
+		while (len > 0 && result[len - 1] == ' ')
+			result[--len] = '\0';
+	}
+	PG_RETURN_TEXT_P(cstring_to_text(result));
 }

@@ -45,6 +45,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
+#include "utils/typcache.h"
 
 /*
  * label_parse
@@ -575,9 +576,10 @@ label_object_relabel(const ObjectAddress *object, const char *seclabel)
 			Oid			typid = get_atttype(object->objectId, object->objectSubId);
 
 			/* the probes turn subjects into values of the column's type */
-			if (gl.subject && getBaseType(typid) >= FirstNormalObjectId)
+			if (gl.subject && (getBaseType(typid) >= FirstNormalObjectId ||
+							   !OidIsValid(lookup_type_cache(getBaseType(typid), TYPECACHE_EQ_OPR)->eq_opr)))
 				label_error(seclabel, identity,
-							psprintf("A subject column must have a built-in type (text, an integer, uuid ...), not %s.",
+							psprintf("A subject column must have a built-in type with equality (text, an integer, uuid ...), not %s.",
 									 format_type_be(typid)));
 
 			if (gl.anchor && !is_anchor_type(typid))

@@ -196,6 +196,11 @@ END
 $fn$;
 COMMENT ON FUNCTION set_database_region(region) IS 'record where the current database stores its data, keeping its policy binding';
 
+-- a hold's subject as the guard reads it (guard_cache.c)
+CREATE FUNCTION _canonical_subject(rel regclass, subject text) RETURNS text
+    AS 'MODULE_PATHNAME', 'governance_canonical_subject' LANGUAGE C STRICT STABLE;
+REVOKE ALL ON FUNCTION _canonical_subject(regclass, text) FROM PUBLIC;
+
 CREATE FUNCTION place_hold(rel regclass, subject text, reason text) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
@@ -218,6 +223,8 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value', DETAIL = 'No hold was placed.',
                   HINT = 'Say whose rows are held and why (case number, authority).';
     END IF;
+    -- the subject as the guard reads it (this session's DateStyle, stored in ISO)
+    subject := @extschema@._canonical_subject(rel, subject);
     -- SHARE conflicts with the ROW EXCLUSIVE lock of DELETE, UPDATE and
     -- TRUNCATE: deletes in flight finish first, later ones wait for this
     -- transaction and then see the hold (other holds do not wait).
