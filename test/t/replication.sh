@@ -164,6 +164,13 @@ done
 
 qq sub "SELECT governance.bind('card_bad', '21vianet-online-2020');
         SELECT governance.tag('card_bad', 'cvv', 'category=payment.security_code');" >/dev/null
+# a partitioned target on the subscriber (plain on the publisher): the rows land in its
+# partitions, which must carry the apply-only check too
+qq pub "CREATE TABLE card_part (id int PRIMARY KEY, cvv text)" >/dev/null
+qq sub "CREATE TABLE card_part (id int PRIMARY KEY, cvv text) PARTITION BY RANGE (id);
+        CREATE TABLE card_part_1 PARTITION OF card_part FOR VALUES FROM (0) TO (1000);
+        SELECT governance.bind('card_part', '21vianet-online-2020');
+        SELECT governance.tag('card_part', 'cvv', 'category=payment.security_code');" >/dev/null
 
 # --- replication -------------------------------------------------------------------
 # The rows to be deleted arrive by the initial copy (COPY sets tableoid for the guard's
@@ -177,7 +184,8 @@ for t in log trunc ins plain; do
     qq pub "CREATE PUBLICATION p_$t FOR TABLE mail_$t" >/dev/null
 done
 qq pub "CREATE PUBLICATION p_card FOR TABLE card_bad" >/dev/null
-for t in log trunc ins plain card; do
+qq pub "CREATE PUBLICATION p_cpart FOR TABLE card_part" >/dev/null
+for t in log trunc ins plain card cpart; do
     qq sub "CREATE SUBSCRIPTION s_$t CONNECTION '$CONN' PUBLICATION p_$t" >/dev/null
 done
 
@@ -224,6 +232,7 @@ q pub "INSERT INTO mail_ins VALUES (1, 'bob', 'pop3 login from 10.0.0.2', '2099-
     fail "publisher: INSERT INTO mail_ins was refused"
 # a row the subscriber's policy forbids (a card security code), allowed on the publisher
 q pub "INSERT INTO card_bad VALUES (1, '123')" >/dev/null || fail "publisher: INSERT INTO card_bad was refused"
+q pub "INSERT INTO card_part VALUES (1, '456')" >/dev/null || fail "publisher: INSERT INTO card_part was refused"
 [ "$(qq pub "SELECT (SELECT count(*) FROM mail_log) + (SELECT count(*) FROM mail_trunc)
                   + (SELECT count(*) FROM mail_plain)")" = 0 ] ||
     fail "publisher: rows left after DELETE / TRUNCATE"
@@ -236,7 +245,8 @@ plain_gone() { [ "$(q sub "SELECT count(*) FROM mail_plain" 2>/dev/null)" = 0 ];
 logged() { grep -Eq "$1" "$work/sub.log"; }
 ins_arrived() { [ "$(q sub "SELECT count(*) FROM mail_ins WHERE id = 1" 2>/dev/null)" = 1 ]; }
 CARD_RE='logical replication worker GV002 ERROR:  column "cvv" of table public\.card_bad must never be stored'
-all_seen() { plain_gone && ins_arrived && logged "$DEL_RE" && logged "$TRUNC_RE" && logged "$CARD_RE"; }
+CPART_RE='logical replication worker GV002 ERROR:  column "cvv" of table public\.card_part_1 must never be stored'
+all_seen() { plain_gone && ins_arrived && logged "$DEL_RE" && logged "$TRUNC_RE" && logged "$CARD_RE" && logged "$CPART_RE"; }
 wait_until 20 all_seen
 
 plain_gone || fail "contrast: the DELETE on the ungoverned subscriber table mail_plain did not replicate within 20 s"
@@ -245,6 +255,9 @@ logged "$DEL_RE" ||
 logged "$CARD_RE" ||
     fail "subscriber log: no GV002 \"must never be stored\" error for public.card_bad from a logical replication worker"
 [ "$(qq sub "SELECT count(*) FROM card_bad")" = 0 ] || fail "subscriber: a never-store row of card_bad was applied"
+logged "$CPART_RE" ||
+    fail "subscriber log: no GV002 error for the partition public.card_part_1 from a logical replication worker"
+[ "$(qq sub "SELECT count(*) FROM card_part")" = 0 ] || fail "subscriber: a never-store row reached a partition of card_part"
 logged "$TRUNC_RE" ||
     fail "subscriber log: no GV003 \"cannot truncate\" error for public.mail_trunc from a logical replication worker"
 ins_arrived || {
