@@ -233,6 +233,7 @@ extern void guard_exec(const char *sql);
 extern void guard_prepare_attach(Oid parentid, Oid childid);
 extern void guard_note_detached(Oid partid);
 extern void guard_forget_detached(void);
+extern void guard_forget_pending(void);
 
 /* privileged.c: the extension's own SQL, search_path pinned */
 typedef struct GovSpi

@@ -30,7 +30,6 @@
 #include "pg_governance.h"
 
 #include "access/table.h"
-#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/objectaddress.h"
 #include "catalog/partition.h"
@@ -60,22 +59,15 @@ PG_FUNCTION_INFO_V1(governance_on_ddl_command_end);
 /*
  * Tables whose rows are checked at the command's end (attach, inherit, set
  * schema).  Kept in TopMemoryContext and forgotten when the transaction
- * ends, so that a failed command leaves nothing for the next one.
+ * ends (guard_drop.c's transaction callback calls guard_forget_pending).
  */
 static List *validate_at_end = NIL;
-static bool forget_registered = false;
 
-static void
-forget_at_xact_end(XactEvent event, void *arg)
+void
+guard_forget_pending(void)
 {
-	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
-		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
-		event == XACT_EVENT_PREPARE)
-	{
-		list_free(validate_at_end);
-		validate_at_end = NIL;
-		guard_forget_detached();
-	}
+	list_free(validate_at_end);
+	validate_at_end = NIL;
 }
 
 static void
@@ -83,11 +75,6 @@ note_validate(Oid relid)
 {
 	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
 
-	if (!forget_registered)
-	{
-		RegisterXactCallback(forget_at_xact_end, NULL);
-		forget_registered = true;
-	}
 	validate_at_end = list_append_unique_oid(validate_at_end, relid);
 	MemoryContextSwitchTo(old);
 }

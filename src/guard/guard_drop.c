@@ -38,7 +38,11 @@
 
 static object_access_hook_type prev_object_access_hook = NULL;
 
-/* what this transaction dropped, for ddl_command_end; forgotten at its end */
+/*
+ * What this transaction dropped, for ddl_command_end; forgotten at its end,
+ * with ddl.c's and guard_attach.c's pending lists, so that a failed command
+ * leaves nothing for the next one.
+ */
 static List *dropped_guards = NIL;	/* relids whose guard trigger went */
 static List *dropped_tables = NIL;	/* governed tables that went */
 
@@ -62,6 +66,8 @@ forget_at_xact_end(XactEvent event, void *arg)
 		list_free(dropped_tables);
 		dropped_guards = NIL;
 		dropped_tables = NIL;
+		guard_forget_pending();
+		guard_forget_detached();
 	}
 }
 
@@ -80,21 +86,25 @@ static void
 drop_relation(Oid relid, int subid)
 {
 	char		relkind = get_rel_relkind(relid);
+	bool		bound;
+	bool		governed;
 	GuardRel   *g;
 
 	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
 		return;
+	bound = relation_bound_itself(relid);
 	/* no guard and no parent: governed only if it carries a label itself */
-	if (guard_relation_plain(relid) && !relation_bound_itself(relid))
+	if (guard_relation_plain(relid) && !bound)
 		return;
-	if (subid == 0 && relation_bound_itself(relid))
-		remember(&dropped_tables, relid);	/* holds need a binding */
-	if (!guard_relation_governed(relid))
+	governed = guard_relation_governed(relid);
+	/* a table with holds is bound or governed: its holds go with it */
+	if (subid == 0 && (bound || governed))
+		remember(&dropped_tables, relid);
+	if (!governed)
 		return;
 	g = guard_get(relid);
 	if (subid == 0)
 	{
-		remember(&dropped_tables, relid);	/* its holds go with it */
 		if (relkind == RELKIND_RELATION)
 			guard_probe(relid, psprintf("drop table %s", g->relname));
 		return;
