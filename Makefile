@@ -20,7 +20,11 @@ OBJS = \
 	src/guard/guard_attach.o \
 	src/guard/guard_validate.o \
 	src/guard/guard_drop.o \
-	src/guard/ddl.o
+	src/guard/ddl.o \
+	src/retention/lifecycle.o \
+	src/retention/blocking.o \
+	src/retention/run.o \
+	src/retention/anonymize.o
 
 EXTENSION = pg_governance
 EXTVERSION = 0.2
@@ -32,12 +36,20 @@ SQL_PIECES = \
 	src/policy/catalog.sql \
 	src/policy/policies.sql \
 	src/label/labels.sql \
-	src/guard/guard.sql
+	src/guard/guard.sql \
+	$(NEW_IN_0_2)
+
+# Concerns that 0.1 did not have at all: the upgrade script creates them
+# from the very same files, after its hand-written part.
+NEW_IN_0_2 = \
+	src/retention/retention.sql \
+	src/retention/anonymize.sql \
+	src/retention/schedule.sql
 
 # 0.1 is frozen; every later change reaches 0.1 installs through the upgrade
 # script, and test/t/upgrade.sh proves both paths give the same objects.
-DATA = pg_governance--0.1.sql pg_governance--0.1--0.2.sql
-DATA_built = pg_governance--$(EXTVERSION).sql
+DATA = pg_governance--0.1.sql
+DATA_built = pg_governance--$(EXTVERSION).sql pg_governance--0.1--0.2.sql
 # Bundled policies are installed next to the extension's SQL scripts, where
 # governance.load_bundled_policy() looks for them.
 DATA_policies = $(wildcard policies/*.yaml)
@@ -66,6 +78,11 @@ pg_governance--$(EXTVERSION).sql: $(SQL_PIECES) Makefile
 	  echo; \
 	  printf '%s\n' '\echo Use "CREATE EXTENSION pg_governance" to load this file. \quit'; \
 	  for f in $(SQL_PIECES); do echo; cat "$$f"; done; } > $@.tmp
+	mv $@.tmp $@
+
+pg_governance--0.1--0.2.sql: src/upgrade/0.1--0.2.sql $(NEW_IN_0_2) Makefile
+	{ cat src/upgrade/0.1--0.2.sql; \
+	  for f in $(NEW_IN_0_2); do echo; cat "$$f"; done; } > $@.tmp
 	mv $@.tmp $@
 
 policydir = $(DESTDIR)$(datadir)/extension/pg_governance

@@ -2,7 +2,7 @@
 # Installs what is missing (Debian bookworm, as root or with sudo), then builds
 # and installs the extension.  Sourced, not run.
 
-PKGS="postgresql-15 postgresql-server-dev-15 postgresql-contrib libyaml-dev make gcc"
+PKGS="postgresql-15 postgresql-server-dev-15 postgresql-contrib libyaml-dev make gcc postgresql-15-cron"
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

@@ -1,0 +1,1 @@
+-- src/retention/anonymize.sql — (being written)

@@ -1,0 +1,1 @@
+-- src/retention/schedule.sql — (being written)
