@@ -16,6 +16,8 @@
 #include "nodes/primnodes.h"
 #include "access/attnum.h"
 #include "datatype/timestamp.h"
+#include "access/htup.h"
+#include "access/tupdesc.h"
 
 /*
  * SQLSTATE class GV (spec section 6).  GV000 is the class itself, so that
@@ -119,6 +121,38 @@ typedef struct GuardMin
 	char	   *param;			/* parameter name, or NULL */
 } GuardMin;
 
+/*
+ * A retention rule with an anchor, as the lifecycle reads it (lifecycle.c):
+ * one per rule that covers a tagged column of the relation, whether or not
+ * the relation has the anchor column (anchor_attno invalid: reported).
+ */
+typedef enum LifeAction
+{
+	LIFE_KEEP,					/* a minimum only: nothing ends */
+	LIFE_BLOCK,
+	LIFE_ANONYMIZE,
+	LIFE_DELETE
+} LifeAction;
+
+typedef struct GuardLife
+{
+	GuardRule	rule;
+	int			ordinal;		/* the rule's place in the policy file */
+	List	   *columns;		/* char *: tagged columns the rule covers */
+	List	   *column_cats;	/* char *: the category matched, per column */
+	char	   *anchor;			/* anchor event */
+	AttrNumber	anchor_attno;	/* InvalidAttrNumber: the table lacks it */
+	Oid			anchor_typid;
+	char	   *anchor_column;
+	bool		has_min;
+	Interval   *minimum;		/* NULL with has_min: a parameter not set */
+	char	   *min_param;
+	bool		has_max;
+	Interval   *maximum;		/* NULL with has_max: a parameter not set */
+	char	   *max_param;
+	LifeAction	action;
+} GuardLife;
+
 typedef struct GuardColumn
 {
 	AttrNumber	attnum;
@@ -154,6 +188,8 @@ typedef struct GuardRel
 	int32		subject_typmod;
 	List	   *localizations;	/* GuardLoc * */
 	List	   *minimums;		/* GuardMin * with an anchor column */
+	List	   *lifecycle;		/* GuardLife *, in policy order */
+	bool		blocking;		/* some anchored rule can block rows */
 	List	   *held_subjects;	/* char *, as placed */
 	List	   *hold_ids;		/* char * */
 	Datum	   *held_values;	/* the held subjects as the subject column's base type */
@@ -235,6 +271,30 @@ extern void guard_note_detached(Oid partid);
 extern void guard_forget_detached(void);
 extern void guard_forget_pending(void);
 
+/* lifecycle.c: the retention lifecycle of a governed table's rows */
+extern Interval *life_end_period(const GuardLife *l);
+extern bool life_destroys(const GuardLife *l);
+extern bool life_column_period(GuardRel *g, AttrNumber attno, Interval *out,
+							   GuardLife **by);
+extern Datum life_cutoff(const Interval *period, Oid typid);
+extern const char *life_anchor_type_name(Oid typid);
+extern Oid	life_anchor_base_type(Oid typid);
+extern bool life_decides_over(const GuardLife *d, const GuardLife *e);
+extern const char *life_problem(GuardRel *g, const GuardLife *l);
+extern const char *life_action_name(LifeAction a);
+extern bool life_anchor_before(Datum value, Datum cutoff, Oid typid);
+
+/* blocking.c: rows whose residence has ended, hidden by row security */
+extern void blocking_sync(Oid relid, bool governed);
+extern void blocking_check_write(GuardRel *g, HeapTuple tup, TupleDesc desc,
+								 const char *what);
+extern void blocking_job_begin(Oid relid);
+extern void blocking_job_end(void);
+extern bool blocking_is_own_policy_name(const char *name);
+
+/* run.c */
+extern void retention_forget_run(void);
+
 /* privileged.c: the extension's own SQL, search_path pinned */
 typedef struct GovSpi
 {
@@ -245,6 +305,7 @@ typedef struct GovSpi
 } GovSpi;
 
 extern void gov_spi_begin(GovSpi *s, bool as_owner);
+extern void gov_spi_begin_as(GovSpi *s, Oid role);
 extern void gov_spi_end(GovSpi *s);
 extern int	gov_fixed_formats_begin(void);
 extern void gov_fixed_formats_end(int nestlevel);

@@ -42,6 +42,27 @@ gov_spi_begin(GovSpi *s, bool as_owner)
 }
 
 /*
+ * Act as another role (a table's owner) the way VACUUM and REFRESH
+ * MATERIALIZED VIEW do: a security-restricted operation, so that the
+ * owner's functions that run (triggers, index expressions, defaults)
+ * cannot change the session behind our back; search_path pinned.
+ */
+void
+gov_spi_begin_as(GovSpi *s, Oid role)
+{
+	GetUserIdAndSecContext(&s->save_userid, &s->save_sec);
+	s->as_owner = true;
+	SetUserIdAndSecContext(role, s->save_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	s->nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "pg_governance: SPI_connect failed");
+}
+
+/*
  * Settings that make text forms of dates, times, intervals and bytea the
  * same in every session (legal hold subjects are stored and read under
  * them).  Returns the GUC nest level to pass to gov_fixed_formats_end.

@@ -52,6 +52,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/guc.h"
 
 PG_FUNCTION_INFO_V1(governance_on_ddl_command_start);
 PG_FUNCTION_INFO_V1(governance_on_ddl_command_end);
@@ -643,6 +644,119 @@ on_set_schema(AlterObjectSchemaStmt *stmt)
 	note_validate(relid);
 }
 
+/* ------------------------------------------------------------ policies */
+
+/* is our own DDL on a blocking policy running (restore's replacement)? */
+static bool own_policy_ddl = false;
+
+/* the table of a DROP POLICY object name (..., table, policy) */
+static Oid
+policy_table(List *objname)
+{
+	RangeVar   *rv = makeRangeVarFromNameList(list_truncate(list_copy(objname),
+															list_length(objname) - 1));
+
+	return RangeVarGetRelid(rv, NoLock, true);
+}
+
+/*
+ * CREATE, ALTER, DROP or RENAME of governance_blocked / governance_open
+ * (blocking.c) on a governed table: refused, they are the guard's.  The
+ * one exception is pg_restore recreating them (check_function_bodies
+ * off): the guard may have made the policy already when the labels were
+ * restored, so ours goes and the dump's is checked at the command's end.
+ */
+static void
+on_policy_ddl(const char *name, const char *newname, Oid relid, bool create)
+{
+	bool		ours = (name && blocking_is_own_policy_name(name)) ||
+		(newname && blocking_is_own_policy_name(newname));
+
+	if (!ours || own_policy_ddl || guard_in_sync() || !OidIsValid(relid) ||
+		!guard_relation_governed(relid))
+		return;
+	if (create && !check_function_bodies)
+	{
+		own_policy_ddl = true;
+		PG_TRY();
+		{
+			guard_exec(psprintf("DROP POLICY IF EXISTS %s ON %s.%s", quote_identifier(name),
+								quote_identifier(get_namespace_name(get_rel_namespace(relid))),
+								quote_identifier(get_rel_name(relid))));
+		}
+		PG_FINALLY();
+		{
+			own_policy_ddl = false;
+		}
+		PG_END_TRY();
+		return;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("policy \"%s\" of table %s belongs to pg_governance", newname && !create ? newname : name,
+					get_rel_name(relid)),
+			 errdetail("It hides the rows whose retention period has ended (restricted processing)."),
+			 errhint("Policies of other names work as usual; the table's retention follows its labels and policy.")));
+}
+
+static void
+on_policy_stmt(Node *parsetree)
+{
+	if (IsA(parsetree, CreatePolicyStmt))
+	{
+		CreatePolicyStmt *stmt = (CreatePolicyStmt *) parsetree;
+
+		on_policy_ddl(stmt->policy_name, NULL, RangeVarGetRelid(stmt->table, NoLock, true), true);
+	}
+	else if (IsA(parsetree, AlterPolicyStmt))
+	{
+		AlterPolicyStmt *stmt = (AlterPolicyStmt *) parsetree;
+
+		on_policy_ddl(stmt->policy_name, NULL, RangeVarGetRelid(stmt->table, NoLock, true), false);
+	}
+	else if (IsA(parsetree, RenameStmt) && ((RenameStmt *) parsetree)->renameType == OBJECT_POLICY)
+	{
+		RenameStmt *stmt = (RenameStmt *) parsetree;
+
+		on_policy_ddl(stmt->subname, stmt->newname, RangeVarGetRelid(stmt->relation, NoLock, true), false);
+	}
+	else if (IsA(parsetree, DropStmt) && ((DropStmt *) parsetree)->removeType == OBJECT_POLICY)
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((DropStmt *) parsetree)->objects)
+		{
+			List	   *objname = lfirst(lc);
+
+			on_policy_ddl(strVal(llast(objname)), NULL, policy_table(objname), false);
+		}
+	}
+}
+
+/* after CREATE or DROP POLICY: governance_open comes and goes with the table's own */
+static bool
+sync_after_policy_stmt(Node *parsetree)
+{
+	Oid			relid = InvalidOid;
+
+	if (IsA(parsetree, CreatePolicyStmt))
+		relid = RangeVarGetRelid(((CreatePolicyStmt *) parsetree)->table, NoLock, true);
+	else if (IsA(parsetree, DropStmt) && ((DropStmt *) parsetree)->removeType == OBJECT_POLICY)
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((DropStmt *) parsetree)->objects)
+			if (OidIsValid(relid = policy_table(lfirst(lc))) && guard_relation_governed(relid))
+				guard_sync_command(relid, "DROP POLICY");
+		return true;
+	}
+	else
+		return false;
+	if (OidIsValid(relid) && guard_relation_governed(relid))
+		guard_sync_command(relid, "CREATE POLICY");
+	return true;
+}
+
 Datum
 governance_on_ddl_command_start(PG_FUNCTION_ARGS)
 {
@@ -676,6 +790,8 @@ governance_on_ddl_command_start(PG_FUNCTION_ARGS)
 		on_create_index((IndexStmt *) parsetree);
 	else if (IsA(parsetree, AlterTableMoveAllStmt))
 		on_move_all((AlterTableMoveAllStmt *) parsetree);
+	else
+		on_policy_stmt(parsetree);
 	PG_RETURN_NULL();
 }
 
@@ -803,6 +919,8 @@ sync_touched(Node *parsetree)
 		guard_sync_all();
 		return;
 	}
+	if (sync_after_policy_stmt(parsetree))
+		return;
 	/* common commands that touch no table's guard; anything else is asked */
 	if (IsA(parsetree, IndexStmt) || IsA(parsetree, DropStmt) || IsA(parsetree, CommentStmt) ||
 		IsA(parsetree, GrantStmt) || IsA(parsetree, CreateFunctionStmt) ||

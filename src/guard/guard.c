@@ -36,6 +36,7 @@
 #include "nodes/primnodes.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
 #include "utils/datum.h"
 #include "utils/datetime.h"
 #include "utils/guc.h"
@@ -640,6 +641,25 @@ anchor_to_timestamptz(Datum value, Oid typid)
 	}
 }
 
+/*
+ * An infinite anchor stops the clock: the retention run sets a NOT NULL
+ * anchor to infinity when it anonymizes a row.  Setting one is refused
+ * like clearing it while the row is retained.
+ */
+static bool
+anchor_is_infinite(Datum value, Oid typid)
+{
+	switch (typid)
+	{
+		case DATEOID:
+			return DATE_NOT_FINITE(DatumGetDateADT(value));
+		case TIMESTAMPOID:
+			return TIMESTAMP_NOT_FINITE(DatumGetTimestamp(value));
+		default:
+			return TIMESTAMP_NOT_FINITE(DatumGetTimestampTz(value));
+	}
+}
+
 typedef struct Retained
 {
 	char		why;			/* 'H' hold, 'M' minimum retention, 0 none */
@@ -691,6 +711,8 @@ row_retained(GuardRel *g, HeapTuple tup, TupleDesc desc)
 
 		if (isnull)
 			continue;			/* the event has not happened: no clock yet */
+		if (anchor_is_infinite(v, m->anchor_typid))
+			continue;			/* anonymized by a run: its clock has stopped */
 		if (m->minimum == NULL)
 		{
 			r.why = 'M';
@@ -868,6 +890,7 @@ governance_guard_delete(PG_FUNCTION_ARGS)
 	r = row_retained(g, td->tg_trigtuple, RelationGetDescr(td->tg_relation));
 	if (r.why)
 		retained_error(g, &r, "delete");
+	blocking_check_write(g, td->tg_trigtuple, RelationGetDescr(td->tg_relation), "delete");
 	return PointerGetDatum(td->tg_trigtuple);
 }
 
@@ -887,6 +910,7 @@ governance_guard_update(PG_FUNCTION_ARGS)
 		return PointerGetDatum(newtup);
 	if (g->fail_closed)
 		guard_fail_closed(g);
+	blocking_check_write(g, oldtup, desc, "update");
 	if (g->minimums == NIL && g->held_subjects == NIL)
 		return PointerGetDatum(newtup);
 	r = row_retained(g, oldtup, desc);
@@ -936,7 +960,8 @@ governance_guard_update(PG_FUNCTION_ARGS)
 
 		if (oldnull)
 			continue;
-		if (newnull || anchor_to_timestamptz(newv, m->anchor_typid) <
+		if (newnull || anchor_is_infinite(newv, m->anchor_typid) ||
+			anchor_to_timestamptz(newv, m->anchor_typid) <
 			anchor_to_timestamptz(oldv, m->anchor_typid))
 			retained_error(g, &r, psprintf("move anchor column \"%s\" earlier", m->anchor_column));
 	}

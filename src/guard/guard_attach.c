@@ -702,6 +702,7 @@ sync_one(Oid relid)
 					 TRIGGER_TYPE_AFTER, TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE,
 					 TRIGGER_FIRES_ON_REPLICA,
 					 governed && relkind == RELKIND_RELATION && relation_is_subscription_target(relid));
+	blocking_sync(relid, governed);
 	return true;
 }
 

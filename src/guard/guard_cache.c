@@ -434,6 +434,70 @@ guard_region_allowed(const GuardLoc *loc, const char *region)
  * Compile the policy's retention and localization rules against the
  * relation's tagged columns.
  */
+/*
+ * One retention rule with an anchor covering column col: the lifecycle's
+ * view of it (lifecycle.c).  A rule covering several columns is one entry
+ * listing them; rules come in policy order, columns inside each rule.
+ */
+static void
+life_add(GuardRel *g, HeapTuple tup, TupleDesc desc, GuardColumn *col,
+		 const char *matched, char *rule_id, char *source, char *anchor)
+{
+	GuardLife  *l = NULL;
+	bool		isnull;
+	Datum		v;
+	char	   *action;
+	int			a;
+
+	if (g->lifecycle != NIL)
+	{
+		l = llast(g->lifecycle);
+		if (strcmp(l->rule.rule_id, rule_id) != 0)
+			l = NULL;
+	}
+	if (l == NULL)
+	{
+		l = palloc0(sizeof(GuardLife));
+		l->rule.rule_id = rule_id;
+		l->rule.source = source;
+		l->rule.category = pstrdup(matched);
+		l->ordinal = DatumGetInt32(SPI_getbinval(tup, desc, 17, &isnull));
+		l->anchor = anchor;
+		l->anchor_attno = InvalidAttrNumber;
+		for (a = 0; a < g->ncols; a++)
+			if (g->cols[a].anchor && strcmp(g->cols[a].anchor, anchor) == 0)
+			{
+				l->anchor_attno = g->cols[a].attnum;
+				l->anchor_typid = g->cols[a].typid;
+				l->anchor_column = g->cols[a].name;
+			}
+		l->has_min = DatumGetBool(SPI_getbinval(tup, desc, 7, &isnull));
+		v = SPI_getbinval(tup, desc, 8, &isnull);
+		if (!isnull)
+			l->minimum = (Interval *) DatumGetPointer(datumCopy(v, false, sizeof(Interval)));
+		l->min_param = SPI_getvalue(tup, desc, 9);
+		l->has_max = DatumGetBool(SPI_getbinval(tup, desc, 13, &isnull));
+		v = SPI_getbinval(tup, desc, 14, &isnull);
+		if (!isnull)
+			l->maximum = (Interval *) DatumGetPointer(datumCopy(v, false, sizeof(Interval)));
+		l->max_param = SPI_getvalue(tup, desc, 15);
+		action = SPI_getvalue(tup, desc, 16);
+		if (!l->has_max || action == NULL)
+			l->action = LIFE_KEEP;
+		else if (strcmp(action, "block") == 0)
+			l->action = LIFE_BLOCK;
+		else if (strcmp(action, "anonymize") == 0)
+			l->action = LIFE_ANONYMIZE;
+		else
+			l->action = LIFE_DELETE;
+		if (l->anchor_attno != InvalidAttrNumber && l->action != LIFE_KEEP)
+			g->blocking = true;
+		g->lifecycle = lappend(g->lifecycle, l);
+	}
+	l->columns = lappend(l->columns, col->name);
+	l->column_cats = lappend(l->column_cats, pstrdup(matched));
+}
+
 static void
 compile_rules(GuardRel *g, Oid relid, List *ancestors)
 {
@@ -468,7 +532,14 @@ compile_rules(GuardRel *g, Oid relid, List *ancestors)
 							  "    ELSE (SELECT p.value::interval FROM governance.parameters p "
 							  "          WHERE p.policy = r.policy AND p.name = r.parameters->'minimum'->>'parameter') END, "
 							  "  r.parameters->'minimum'->>'parameter', "
-							  "  r.parameters->>'jurisdiction', j.include::text[], j.exclude::text[] "
+							  "  r.parameters->>'jurisdiction', j.include::text[], j.exclude::text[], "
+							  "  r.parameters ? 'maximum', "
+							  "  CASE jsonb_typeof(r.parameters->'maximum') "
+							  "    WHEN 'string' THEN (r.parameters->>'maximum')::interval "
+							  "    ELSE (SELECT p.value::interval FROM governance.parameters p "
+							  "          WHERE p.policy = r.policy AND p.name = r.parameters->'maximum'->>'parameter') END, "
+							  "  r.parameters->'maximum'->>'parameter', "
+							  "  r.parameters->>'action', r.ordinal "
 							  "FROM governance.rule r "
 							  "LEFT JOIN governance.jurisdiction j "
 							  "  ON j.policy = r.policy AND j.name = r.parameters->>'jurisdiction' "
@@ -532,6 +603,8 @@ compile_rules(GuardRel *g, Oid relid, List *ancestors)
 				if (m->anchor_attno != InvalidAttrNumber)
 					g->minimums = lappend(g->minimums, m);
 			}
+			if (strcmp(kind, "retention") == 0 && !never_store && anchor != NULL)
+				life_add(g, tup, desc, col, matched, rule_id, source, anchor);
 			else if (strcmp(kind, "localization") == 0)
 			{
 				GuardLoc   *l = palloc0(sizeof(GuardLoc));

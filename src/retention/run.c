@@ -1,10 +1,1405 @@
 /*-------------------------------------------------------------------------
  *
  * run.c
- *	  (being written)
+ *	  Retention runs and their preview (spec section 7).
+ *
+ *	  CALL governance.run_retention() is a PL/pgSQL procedure
+ *	  (retention.sql) that commits between the steps this file takes:
+ *
+ *	  _retention_start	checks the caller, plans the work per table and
+ *						rule, writes one retention_runs row for each and
+ *						takes a session advisory lock per table (a second
+ *						run at the same time skips the table and says so);
+ *	  _retention_step		one unit of work: one batch of due rows of one
+ *						table for one rule (selected FOR UPDATE SKIP LOCKED
+ *						in anchor order, then deleted or anonymized), or one
+ *						expired partition detached and dropped, or the final
+ *						count of blocked rows; progress is written to
+ *						retention_runs in the same transaction as the work,
+ *						so a run killed midway has recorded exactly what it
+ *						committed and the next run does the rest;
+ *	  _retention_finish	a cancelled run's end (status, advisory locks);
+ *	  _retention_item_failed	an error of one step: that table and rule are
+ *						marked failed and the run goes on.
+ *
+ *	  Every query on a user's table runs as the table's owner in a
+ *	  security-restricted operation with search_path pinned (the owner's
+ *	  triggers and index expressions never run with our rights), sees the
+ *	  blocked rows of that one table (blocking_job_begin), and is built
+ *	  from quoted identifiers and parameters only.  The state between
+ *	  steps lives in this backend (the procedure runs in one session).
  *
  *-------------------------------------------------------------------------
  */
-#include "postgres.h"
-
 #include "pg_governance.h"
+
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/partition.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "partitioning/partbounds.h"
+#include "storage/itemptr.h"
+#include "storage/lmgr.h"
+#include "storage/proc.h"
+#include "storage/lock.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/partcache.h"
+#include "utils/rel.h"
+#include "utils/resowner.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+#include "common/pg_prng.h"
+#include "port.h"
+
+PG_FUNCTION_INFO_V1(governance_retention_preview);
+PG_FUNCTION_INFO_V1(governance_retention_start);
+PG_FUNCTION_INFO_V1(governance_retention_step);
+PG_FUNCTION_INFO_V1(governance_retention_finish);
+PG_FUNCTION_INFO_V1(governance_retention_item_failed);
+
+/* advisory lock space of runs: (this key, table oid) */
+#define RUN_LOCK_KEY	0x52455431	/* "RET1" */
+
+typedef enum ItemKind
+{
+	ITEM_ROWS,					/* due rows of one table for one rule */
+	ITEM_PARTITIONS,			/* expired partitions of a partitioned root */
+	ITEM_COUNT					/* the root's blocked rows, then done */
+} ItemKind;
+
+typedef struct RunItem
+{
+	ItemKind	kind;
+	Oid			root;
+	char	   *root_name;		/* as retention_runs names it */
+	Oid			leaf;
+	char	   *rule_id;
+	bool		has_key;		/* keyset: the last (anchor, ctid) done */
+	Datum		key_anchor;
+	ItemPointerData key_ctid;
+} RunItem;
+
+typedef struct RunState
+{
+	int64		run_id;
+	int			batch_size;
+	bool		dry_run;
+	List	   *items;
+	int			cur;
+	List	   *locked;			/* roots whose advisory lock we hold */
+	MemoryContext cxt;
+} RunState;
+
+static RunState *run = NULL;
+
+/* ------------------------------------------------------------ helpers */
+
+typedef struct Params
+{
+	int			n;
+	Oid			types[64];
+	Datum		values[64];
+} Params;
+
+static char *
+param(Params *p, Oid type, Datum value)
+{
+	if (p->n >= (int) lengthof(p->types))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many retention rules on one table"),
+				 errdetail("A run compares at most %d periods per table.", (int) lengthof(p->types)),
+				 errhint("Split the table's rules across fewer anchor columns.")));
+	p->types[p->n] = type;
+	p->values[p->n] = value;
+	p->n++;
+	return psprintf("$%d", p->n);
+}
+
+static char *
+qualified_name(Oid relid)
+{
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									  get_rel_name(relid));
+}
+
+static Oid
+relation_owner(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
+static GuardLife *
+find_rule(GuardRel *g, const char *rule_id)
+{
+	ListCell   *lc;
+
+	foreach(lc, g->lifecycle)
+		if (strcmp(((GuardLife *) lfirst(lc))->rule.rule_id, rule_id) == 0)
+			return lfirst(lc);
+	return NULL;
+}
+
+/*
+ * The rows of table g for which rule d decides destruction, now: d's
+ * maximum has passed, every other destroying rule has ended earlier (the
+ * longest wins), every minimum has passed, and no hold keeps the row.
+ * NULL when nothing can be due (a hold that cannot be read as the
+ * subject column's type keeps every row).
+ */
+static char *
+due_predicate(GuardRel *g, GuardLife *d, Params *p)
+{
+	StringInfoData buf;
+	const char *qd = quote_identifier(d->anchor_column);
+	Oid			dtype = life_anchor_base_type(d->anchor_typid);
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "%s OPERATOR(pg_catalog.<) %s", qd,
+					 param(p, dtype, life_cutoff(d->maximum, d->anchor_typid)));
+	foreach(lc, g->lifecycle)
+	{
+		GuardLife  *e = lfirst(lc);
+		const char *qe;
+
+		if (e == d || !life_destroys(e))
+			continue;
+		qe = quote_identifier(e->anchor_column);
+		if (e->maximum == NULL)
+			appendStringInfo(&buf, " AND %s IS NULL", qe);
+		else if (e->anchor_attno == d->anchor_attno)
+		{
+			if (!life_decides_over(d, e))
+				appendStringInfo(&buf, " AND %s IS NULL", qe);
+		}
+		else
+			appendStringInfo(&buf, " AND (%s IS NULL OR (%s OPERATOR(pg_catalog.<) %s AND "
+							 "(%s::pg_catalog.timestamp OPERATOR(pg_catalog.+) %s) OPERATOR(pg_catalog.%s) "
+							 "(%s::pg_catalog.timestamp OPERATOR(pg_catalog.+) %s)))",
+							 qe, qe,
+							 param(p, life_anchor_base_type(e->anchor_typid),
+								   life_cutoff(e->maximum, e->anchor_typid)),
+							 qe, param(p, INTERVALOID, PointerGetDatum(e->maximum)),
+							 d->ordinal < e->ordinal ? "<=" : "<",
+							 qd, param(p, INTERVALOID, PointerGetDatum(d->maximum)));
+	}
+	foreach(lc, g->lifecycle)
+	{
+		GuardLife  *m = lfirst(lc);
+		const char *qm;
+
+		if (!m->has_min || m->anchor_attno == InvalidAttrNumber)
+			continue;
+		qm = quote_identifier(m->anchor_column);
+		if (m->minimum == NULL)
+			appendStringInfo(&buf, " AND %s IS NULL", qm);
+		else
+			appendStringInfo(&buf, " AND (%s IS NULL OR %s OPERATOR(pg_catalog.<) %s)", qm, qm,
+							 param(p, life_anchor_base_type(m->anchor_typid),
+								   life_cutoff(m->minimum, m->anchor_typid)));
+	}
+	if (g->held_subjects != NIL)
+	{
+		int			n = list_length(g->held_subjects);
+		int			i;
+		Oid			base = getBaseType(g->subject_typid);
+		int16		typlen;
+		bool		typbyval;
+		char		typalign;
+		const char *qs = quote_identifier(get_attname(g->relid, g->subject_attno, false));
+
+		for (i = 0; i < n; i++)
+			if (!g->held_ok[i])
+				return NULL;
+		get_typlenbyvalalign(base, &typlen, &typbyval, &typalign);
+		appendStringInfo(&buf, " AND (%s IS NULL OR pg_catalog.array_position(%s, %s) IS NULL)", qs,
+						 param(p, get_array_type(base),
+							   PointerGetDatum(construct_array(g->held_values, n, base, typlen,
+															   typbyval, typalign))),
+						 qs);
+	}
+	return buf.data;
+}
+
+/* rows blocked under rule l: its period has ended (not due: kept) */
+static char *
+blocked_predicate(GuardLife *l, Params *p)
+{
+	Interval   *period = life_end_period(l);
+
+	if (period == NULL || l->anchor_attno == InvalidAttrNumber)
+		return NULL;
+	return psprintf("%s OPERATOR(pg_catalog.<) %s", quote_identifier(l->anchor_column),
+					param(p, life_anchor_base_type(l->anchor_typid),
+						  life_cutoff(period, l->anchor_typid)));
+}
+
+/* SPI on a user's table: as its owner, restricted, seeing its blocked rows */
+typedef struct OwnerSpi
+{
+	GovSpi		spi;
+	int			formats;
+} OwnerSpi;
+
+static void
+owner_spi_begin(OwnerSpi *o, Oid relid)
+{
+	gov_spi_begin_as(&o->spi, relation_owner(relid));
+	o->formats = gov_fixed_formats_begin();
+	if (LockTimeout == 0)
+		(void) set_config_option("lock_timeout", "5s", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	blocking_job_begin(relid);
+}
+
+static void
+owner_spi_end(OwnerSpi *o)
+{
+	blocking_job_end();
+	gov_fixed_formats_end(o->formats);
+	gov_spi_end(&o->spi);
+}
+
+static void
+spi_run(const char *sql, Params *p, bool read_only, int expect)
+{
+	int			rc = SPI_execute_with_args(sql, p->n, p->types, p->values, NULL, read_only, 0);
+
+	if (rc != expect)
+		elog(ERROR, "pg_governance: retention query failed (%d): %s", rc, sql);
+}
+
+/* ------------------------------------------------------------ preview */
+
+typedef struct Tally
+{
+	int64		rows;
+	bool		has_oldest;
+	TimestampTz oldest;
+} Tally;
+
+static TimestampTz
+anchor_as_timestamptz(Datum v, Oid typid)
+{
+	switch (getBaseType(typid))
+	{
+		case DATEOID:
+			return (TimestampTz) DatumGetTimestamp(DirectFunctionCall1(date_timestamp, v));
+		case TIMESTAMPOID:
+			return (TimestampTz) DatumGetTimestamp(v);
+		default:
+			return DatumGetTimestampTz(v);
+	}
+}
+
+/* count the rows of leaf matching pred and their oldest anchor */
+static void
+tally(Oid leaf, const char *pred, Params *p, GuardLife *l, Tally *t)
+{
+	OwnerSpi	o;
+	bool		isnull;
+	Datum		v;
+
+	owner_spi_begin(&o, leaf);
+	spi_run(psprintf("SELECT pg_catalog.count(*), pg_catalog.min(%s) FROM ONLY %s WHERE %s",
+					 quote_identifier(l->anchor_column), qualified_name(leaf), pred),
+			p, true, SPI_OK_SELECT);
+	t->rows += DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	v = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+	if (!isnull)
+	{
+		TimestampTz ts = anchor_as_timestamptz(v, l->anchor_typid);
+
+		if (!t->has_oldest || ts < t->oldest)
+			t->oldest = ts;
+		t->has_oldest = true;
+	}
+	owner_spi_end(&o);
+}
+
+/* the tables with rows under root: itself, or its leaf partitions */
+static List *
+leaves_of(Oid root)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	if (get_rel_relkind(root) != RELKIND_PARTITIONED_TABLE)
+		return list_make1_oid(root);
+	foreach(lc, find_all_inheritors(root, AccessShareLock, NULL))
+		if (get_rel_relkind(lfirst_oid(lc)) == RELKIND_RELATION)
+			result = lappend_oid(result, lfirst_oid(lc));
+	return result;
+}
+
+/* what a rule does to the rows of a table, in words and as an action */
+static const char *
+rule_effect(GuardLife *l, const char **detail)
+{
+	if (l->action == LIFE_KEEP)
+	{
+		*detail = l->minimum
+			? psprintf("minimum retention only: rows are kept at least %s after %s",
+					   DatumGetCString(DirectFunctionCall1(interval_out, PointerGetDatum(l->minimum))),
+					   l->anchor)
+			: psprintf("minimum retention left to the law: parameter \"%s\" is not set, rows are kept", l->min_param);
+		return "keep";
+	}
+	if (l->action == LIFE_BLOCK)
+	{
+		*detail = "rows past the period are blocked: hidden from roles outside governance_admin, no write";
+		return "block";
+	}
+	if (l->maximum == NULL)
+	{
+		*detail = psprintf("parameter \"%s\" is not set: rows past %s are blocked, never %s",
+						   l->max_param,
+						   l->minimum ? "their minimum" : "the anchor",
+						   l->action == LIFE_DELETE ? "deleted" : "anonymized");
+		return "block";
+	}
+	*detail = NULL;
+	return life_action_name(l->action);
+}
+
+/* the roots a run or preview covers */
+static List *
+roots_for(Oid rel)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	if (OidIsValid(rel))
+	{
+		char		relkind = get_rel_relkind(rel);
+		GuardRel   *g;
+
+		if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("\"%s\" is not a table", get_rel_name(rel)),
+					 errdetail("Retention acts on the rows of tables and partitioned tables."),
+					 errhint("Name a governed table, or no table for all of them.")));
+		g = guard_get(rel);
+		if (!g->governed || g->policy == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("table %s is not governed", g->relname),
+					 errdetail("It has no tagged column, or no policy is bound to it, its schema or the database."),
+					 errhint("Tag its columns with governance.tag() and bind a policy with governance.bind().")));
+		return list_make1_oid(rel);
+	}
+	foreach(lc, guard_tagged_tables(InvalidOid))
+	{
+		Oid			relid = lfirst_oid(lc);
+		GuardRel   *g;
+
+		if (get_rel_relispartition(relid))
+			continue;
+		g = guard_get(relid);
+		if (g->governed && g->policy && g->lifecycle != NIL)
+			result = lappend_oid(result, relid);
+	}
+	return result;
+}
+
+/* the distinct rule ids of the leaves of root, in policy order */
+static List *
+rules_of(Oid root, List *leaves)
+{
+	List	   *ids = NIL;
+	ListCell   *lc;
+	ListCell   *r;
+
+	foreach(lc, lappend_oid(list_copy(leaves), root))
+		foreach(r, guard_get(lfirst_oid(lc))->lifecycle)
+		{
+			GuardLife  *l = lfirst(r);
+			ListCell   *x;
+			bool		seen = false;
+
+			foreach(x, ids)
+				seen |= strcmp(lfirst(x), l->rule.rule_id) == 0;
+			if (!seen)
+				ids = lappend(ids, l->rule.rule_id);
+		}
+	return ids;
+}
+
+static void
+check_reader(const char *what)
+{
+	if (!governance_caller_is_admin() &&
+		!has_privs_of_role(GetOuterUserId(), get_role_oid("governance_reader", false)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for %s", what),
+				 errdetail("It reads every governed table as its owner."),
+				 errhint("Ask for membership in governance_reader or governance_admin.")));
+}
+
+/*
+ * governance.retention_preview(rel regclass DEFAULT NULL)
+ *		-> (relation, rule_id, action, rows_due, oldest_anchor, detail)
+ */
+Datum
+governance_retention_preview(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			rel = PG_ARGISNULL(0) ? InvalidOid : PG_GETARG_OID(0);
+	ListCell   *lc;
+
+	check_reader("governance.retention_preview");
+	InitMaterializedSRF(fcinfo, 0);
+	foreach(lc, roots_for(rel))
+	{
+		Oid			root = lfirst_oid(lc);
+		List	   *leaves = leaves_of(root);
+		ListCell   *r;
+
+		foreach(r, rules_of(root, leaves))
+		{
+			const char *rule_id = lfirst(r);
+			Tally		t = {0};
+			const char *action = NULL;
+			const char *detail = NULL;
+			bool		counted = false;
+			ListCell   *f;
+			Datum		values[6];
+			bool		nulls[6] = {0};
+
+			foreach(f, leaves)
+			{
+				GuardRel   *g = guard_get(lfirst_oid(f));
+				GuardLife  *l = find_rule(g, rule_id);
+				Params		p = {0};
+				char	   *pred = NULL;
+
+				if (l == NULL)
+					continue;
+				action = rule_effect(l, &detail);
+				if (life_problem(g, l))
+				{
+					detail = life_problem(g, l);
+					continue;
+				}
+				if (l->action == LIFE_KEEP)
+					continue;
+				if (life_destroys(l) && l->maximum)
+				{
+					pred = due_predicate(g, l, &p);
+					if (pred == NULL)
+						detail = "a legal hold whose subject cannot be read as the subject column's type keeps every row";
+				}
+				else
+					pred = blocked_predicate(l, &p);
+				if (pred)
+				{
+					tally(lfirst_oid(f), pred, &p, l, &t);
+					counted = true;
+				}
+			}
+			if (action == NULL)
+				continue;
+			values[0] = ObjectIdGetDatum(root);
+			values[1] = CStringGetTextDatum(rule_id);
+			values[2] = CStringGetTextDatum(action);
+			values[3] = Int64GetDatum(t.rows);
+			nulls[3] = !counted;
+			values[4] = TimestampTzGetDatum(t.oldest);
+			nulls[4] = !t.has_oldest;
+			values[5] = detail ? CStringGetTextDatum(detail) : (Datum) 0;
+			nulls[5] = detail == NULL;
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	}
+	return (Datum) 0;
+}
+
+/* ------------------------------------------------------------ run state */
+
+void
+retention_forget_run(void)
+{
+	ListCell   *lc;
+
+	if (run == NULL)
+		return;
+	foreach(lc, run->locked)
+	{
+		LOCKTAG		tag;
+
+		SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, RUN_LOCK_KEY, lfirst_oid(lc), 3);
+		(void) LockRelease(&tag, ExclusiveLock, true);
+	}
+	MemoryContextDelete(run->cxt);
+	run = NULL;
+}
+
+static bool
+lock_root(Oid root)
+{
+	LOCKTAG		tag;
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, RUN_LOCK_KEY, root, 3);
+	return LockAcquire(&tag, ExclusiveLock, true, true) != LOCKACQUIRE_NOT_AVAIL;
+}
+
+/* write to retention_runs as the extension owner */
+static void
+runs_write(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls)
+{
+	GovSpi		spi;
+
+	gov_spi_begin(&spi, true);
+	if (SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0) < 0)
+		elog(ERROR, "pg_governance: could not record the retention run");
+	gov_spi_end(&spi);
+}
+
+static void
+run_row(const char *root_name, const char *rule_id, const char *policy,
+		const char *action, const char *status, const char *detail)
+{
+	Oid			types[8] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID};
+	Datum		values[8];
+	char		nulls[8] = "        ";
+
+	values[0] = Int64GetDatum(run->run_id);
+	values[1] = CStringGetTextDatum(root_name);
+	values[2] = CStringGetTextDatum(rule_id);
+	values[3] = CStringGetTextDatum(policy);
+	values[4] = CStringGetTextDatum(action);
+	values[5] = CStringGetTextDatum(status);
+	values[6] = detail ? CStringGetTextDatum(detail) : (Datum) 0;
+	nulls[6] = detail ? ' ' : 'n';
+	values[7] = BoolGetDatum(run->dry_run);
+	runs_write("INSERT INTO governance.retention_runs AS r (run_id, relation, rule_id, policy, action, status, dry_run, detail, finished_at) "
+			   "VALUES ($1, $2, $3, $4, $5, $6, $8, $7, "
+			   "        CASE WHEN $6 OPERATOR(pg_catalog.<>) 'running' THEN pg_catalog.clock_timestamp() END)",
+			   8, types, values, nulls);
+}
+
+static void
+run_add(const RunItem *item, const char *column, int64 n, const char *note)
+{
+	Oid			types[5] = {INT8OID, TEXTOID, TEXTOID, INT8OID, TEXTOID};
+	Datum		values[5];
+	char		nulls[5] = "     ";
+
+	values[0] = Int64GetDatum(run->run_id);
+	values[1] = CStringGetTextDatum(item->root_name);
+	values[2] = CStringGetTextDatum(item->rule_id);
+	values[3] = Int64GetDatum(n);
+	values[4] = note ? CStringGetTextDatum(note) : (Datum) 0;
+	nulls[4] = note ? ' ' : 'n';
+	runs_write(psprintf("UPDATE governance.retention_runs SET %s = %s OPERATOR(pg_catalog.+) $4, "
+						"  batches = batches OPERATOR(pg_catalog.+) 1, "
+						"  detail = CASE WHEN $5 IS NULL THEN detail "
+						"                WHEN detail IS NULL THEN $5 ELSE detail OPERATOR(pg_catalog.||) '; ' OPERATOR(pg_catalog.||) $5 END "
+						"WHERE run_id OPERATOR(pg_catalog.=) $1 AND relation OPERATOR(pg_catalog.=) $2 "
+						"  AND rule_id OPERATOR(pg_catalog.=) $3",
+						column, column),
+			   5, types, values, nulls);
+}
+
+/* end every still-running row of a root (or of the whole run) */
+static void
+run_close(const char *root_name, const char *status, const char *note)
+{
+	Oid			types[4] = {INT8OID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[4];
+	char		nulls[4] = "    ";
+
+	values[0] = Int64GetDatum(run->run_id);
+	values[1] = root_name ? CStringGetTextDatum(root_name) : (Datum) 0;
+	nulls[1] = root_name ? ' ' : 'n';
+	values[2] = CStringGetTextDatum(status);
+	values[3] = note ? CStringGetTextDatum(note) : (Datum) 0;
+	nulls[3] = note ? ' ' : 'n';
+	runs_write("UPDATE governance.retention_runs SET status = $3, finished_at = pg_catalog.clock_timestamp(), "
+			   "  detail = CASE WHEN $4 IS NULL THEN detail "
+			   "                WHEN detail IS NULL THEN $4 ELSE detail OPERATOR(pg_catalog.||) '; ' OPERATOR(pg_catalog.||) $4 END "
+			   "WHERE run_id OPERATOR(pg_catalog.=) $1 AND status OPERATOR(pg_catalog.=) 'running' "
+			   "  AND ($2 IS NULL OR relation OPERATOR(pg_catalog.=) $2)",
+			   4, types, values, nulls);
+}
+
+/* ------------------------------------------------------------ start */
+
+/*
+ * A partitioned root whose rows all follow one deleting rule on its
+ * partition key: its expired partitions can go whole.
+ */
+static GuardLife *
+partition_rule(Oid root)
+{
+	Relation	rel = table_open(root, AccessShareLock);
+	PartitionKey key = RelationGetPartitionKey(rel);
+	GuardRel   *g = guard_get(root);
+	GuardLife  *d = NULL;
+	ListCell   *lc;
+	bool		ok = key && key->strategy == PARTITION_STRATEGY_RANGE &&
+		key->partnatts == 1 && key->partattrs[0] != 0;
+
+	if (ok)
+		foreach(lc, g->lifecycle)
+		{
+			GuardLife  *l = lfirst(lc);
+
+			if (l->anchor_attno == InvalidAttrNumber)
+				continue;
+			/* every clock on the key, one deleting rule with a known maximum */
+			if (l->anchor_attno != key->partattrs[0])
+				ok = false;
+			else if (life_destroys(l))
+			{
+				if (d != NULL || l->action != LIFE_DELETE || l->maximum == NULL)
+					ok = false;
+				d = l;
+			}
+		}
+	table_close(rel, AccessShareLock);
+	return ok ? d : NULL;
+}
+
+static void
+add_item(ItemKind kind, Oid root, const char *root_name, Oid leaf, const char *rule_id)
+{
+	MemoryContext old = MemoryContextSwitchTo(run->cxt);
+	RunItem    *item = palloc0(sizeof(RunItem));
+
+	item->kind = kind;
+	item->root = root;
+	item->root_name = pstrdup(root_name);
+	item->leaf = leaf;
+	item->rule_id = rule_id ? pstrdup(rule_id) : NULL;
+	run->items = lappend(run->items, item);
+	MemoryContextSwitchTo(old);
+}
+
+static void
+plan_root(Oid root)
+{
+	GuardRel   *g = guard_get(root);
+	List	   *leaves = leaves_of(root);
+	char	   *root_name = qualified_name(root);
+	ListCell   *r;
+	GuardLife  *part = NULL;
+	List	   *rules = rules_of(root, leaves);
+
+	if (rules == NIL)
+		return;
+	if (!lock_root(root))
+	{
+		foreach(r, rules)
+			run_row(root_name, lfirst(r), g->policy, "keep", "skipped",
+					"another retention run is processing this table; it was left to that run");
+		return;
+	}
+	{
+		MemoryContext old = MemoryContextSwitchTo(run->cxt);
+
+		run->locked = lappend_oid(run->locked, root);
+		MemoryContextSwitchTo(old);
+	}
+	if (get_rel_relkind(root) == RELKIND_PARTITIONED_TABLE && !run->dry_run)
+		part = partition_rule(root);
+	foreach(r, rules)
+	{
+		const char *rule_id = lfirst(r);
+		GuardLife  *l = NULL;
+		const char *detail = NULL;
+		const char *action;
+		const char *problem = NULL;
+		ListCell   *f;
+
+		foreach(f, lappend_oid(list_copy(leaves), root))
+		{
+			GuardRel   *lg = guard_get(lfirst_oid(f));
+			GuardLife  *x = find_rule(lg, rule_id);
+
+			if (x && !l)
+				l = x;
+			if (x && life_problem(lg, x))
+				problem = life_problem(lg, x);
+		}
+		action = rule_effect(l, &detail);
+		run_row(root_name, rule_id, g->policy, action, problem ? "skipped" : "running",
+				problem ? problem : detail);
+		if (problem)
+			continue;
+		if (part && part == l)
+			add_item(ITEM_PARTITIONS, root, root_name, InvalidOid, rule_id);
+		if (life_destroys(l) && l->maximum)
+			foreach(f, leaves)
+				add_item(ITEM_ROWS, root, root_name, lfirst_oid(f), rule_id);
+	}
+	add_item(ITEM_COUNT, root, root_name, InvalidOid, NULL);
+}
+
+/* runs left "running" by a backend that is gone (kill -9, crash) */
+static void
+mark_abandoned(void)
+{
+	runs_write("UPDATE governance.retention_runs r SET status = 'aborted', finished_at = pg_catalog.clock_timestamp(), "
+			   "  detail = 'the run''s session ended before it finished (everything it recorded was committed)' "
+			   "WHERE r.status OPERATOR(pg_catalog.=) 'running' AND (r.pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid() "
+			   "  OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_get_activity(r.pid) a "
+			   "                 WHERE a.backend_start OPERATOR(pg_catalog.<=) r.started_at))",
+			   0, NULL, NULL, NULL);
+}
+
+/*
+ * governance._retention_start(rel regclass, batch_size int, dry_run bool)
+ *		RETURNS bigint
+ */
+Datum
+governance_retention_start(PG_FUNCTION_ARGS)
+{
+	Oid			rel = PG_ARGISNULL(0) ? InvalidOid : PG_GETARG_OID(0);
+	int			batch_size = PG_ARGISNULL(1) ? 10000 : PG_GETARG_INT32(1);
+	bool		dry_run = PG_ARGISNULL(2) ? false : PG_GETARG_BOOL(2);
+	GovSpi		spi;
+	bool		isnull;
+	ListCell   *lc;
+	MemoryContext cxt;
+
+	if (IsTransactionBlock())
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
+				 errmsg("governance.run_retention cannot run inside a transaction block"),
+				 errdetail("It commits after each batch, so that progress is kept and locks are short."),
+				 errhint("CALL it on its own, outside BEGIN ... COMMIT (in psql, with autocommit on).")));
+	if (!governance_caller_is_admin())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to run retention"),
+				 errdetail("Retention runs delete, anonymize and block rows of every governed table."),
+				 errhint("Ask for membership in governance_admin.")));
+	if (batch_size <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("batch_size must be greater than zero, not %d", batch_size),
+				 errdetail("Each batch processes at most batch_size rows and commits."),
+				 errhint("The default is 10000.")));
+	retention_forget_run();
+	cxt = AllocSetContextCreate(TopMemoryContext, "pg_governance retention run",
+								ALLOCSET_SMALL_SIZES);
+	run = MemoryContextAllocZero(cxt, sizeof(RunState));
+	run->cxt = cxt;
+	run->batch_size = batch_size;
+	run->dry_run = dry_run;
+
+	mark_abandoned();
+	gov_spi_begin(&spi, true);
+	if (SPI_execute("SELECT pg_catalog.nextval('governance.retention_run_id_seq')", false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "pg_governance: could not number the retention run");
+	run->run_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	gov_spi_end(&spi);
+	/* dry_run is the last column of every row this run writes */
+	foreach(lc, roots_for(rel))
+		plan_root(lfirst_oid(lc));
+	PG_RETURN_INT64(run->run_id);
+}
+
+/* ------------------------------------------------------------ steps */
+
+/*
+ * Run sql in a subtransaction; false (with the error) if it failed.  A
+ * cancel, a shutdown or a lock timeout is not the row's fault: it goes up.
+ */
+static bool
+try_sql(const char *sql, Params *p, int expect, uint64 *processed, ErrorData **err)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	volatile bool ok = true;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		spi_run(sql, p, false, expect);
+		*processed = SPI_processed;
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
+			edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN ||
+			edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE ||
+			edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY)
+			ReThrowError(edata);
+		*err = edata;
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
+/* is column attno of relid in a foreign key, referencing or referenced? */
+static bool
+in_foreign_key(Oid relid, AttrNumber attno)
+{
+	GovSpi		spi;
+	Oid			types[2] = {OIDOID, INT2OID};
+	Datum		values[2] = {ObjectIdGetDatum(relid), Int16GetDatum(attno)};
+	bool		found;
+
+	gov_spi_begin(&spi, true);
+	if (SPI_execute_with_args("SELECT 1 FROM pg_catalog.pg_constraint c WHERE c.contype OPERATOR(pg_catalog.=) 'f' "
+							  "AND ((c.conrelid OPERATOR(pg_catalog.=) $1 AND $2 OPERATOR(pg_catalog.=) ANY (c.conkey)) "
+							  "  OR (c.confrelid OPERATOR(pg_catalog.=) $1 AND $2 OPERATOR(pg_catalog.=) ANY (c.confkey)))",
+							  2, types, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "pg_governance: could not read foreign keys");
+	found = SPI_processed > 0;
+	gov_spi_end(&spi);
+	return found;
+}
+
+static bool
+is_blocking_anchor(GuardRel *g, AttrNumber attno)
+{
+	ListCell   *lc;
+
+	foreach(lc, g->lifecycle)
+	{
+		GuardLife  *l = lfirst(lc);
+
+		if (l->anchor_attno == attno && life_end_period(l) != NULL)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The SET list of an anonymizing UPDATE: each column the rule covers
+ * through governance._anonymize (seeded per row), and each anchor that
+ * blocks set to NULL, or to infinity where it is NOT NULL, so that the
+ * row's clock stops and it is visible again (anonymized data is no
+ * longer personal).  Columns in a foreign key are left as they are (or
+ * NULL where they reference and may be NULL): no value we invent exists
+ * on the other side.
+ */
+static char *
+anonymize_set_list(GuardRel *g, GuardLife *d, Oid leaf, const char *seed_param)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+	ListCell   *cc;
+	Relation	rel = table_open(leaf, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			i;
+
+	initStringInfo(&buf);
+	forboth(lc, d->columns, cc, d->column_cats)
+	{
+		AttrNumber	attno = get_attnum(leaf, lfirst(lc));
+		Form_pg_attribute att;
+		const char *q;
+		int32		typmod;
+
+		if (attno == InvalidAttrNumber || is_blocking_anchor(g, attno))
+			continue;
+		att = TupleDescAttr(desc, attno - 1);
+		if (att->attgenerated)
+			continue;
+		q = quote_identifier(NameStr(att->attname));
+		typmod = att->atttypmod;
+		/* a domain over varchar(n) has its limit in the domain */
+		(void) getBaseTypeAndTypmod(att->atttypid, &typmod);
+		if (in_foreign_key(leaf, attno))
+		{
+			if (!att->attnotnull)
+				appendStringInfo(&buf, "%s%s = NULL", buf.len ? ", " : "", q);
+			continue;
+		}
+		appendStringInfo(&buf, "%s%s = governance._anonymize(%s, %s::governance.category, %d, "
+						 "%s OPERATOR(pg_catalog.||) '%d:' OPERATOR(pg_catalog.||) ctid::pg_catalog.text)",
+						 buf.len ? ", " : "", q, q, quote_literal_cstr(lfirst(cc)),
+						 typmod, seed_param, (int) attno);
+	}
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped || !is_blocking_anchor(g, att->attnum))
+			continue;
+		appendStringInfo(&buf, "%s%s = %s", buf.len ? ", " : "", quote_identifier(NameStr(att->attname)),
+						 att->attnotnull ? "'infinity'" : "NULL");
+	}
+	table_close(rel, AccessShareLock);
+	return buf.data;
+}
+
+static char *
+new_seed(Oid leaf)
+{
+	uint8		bytes[16];
+	char		hex[33];
+	int			i;
+
+	if (!pg_strong_random(bytes, sizeof(bytes)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not generate a random seed for anonymization"),
+				 errdetail("The system's strong random source failed."),
+				 errhint("Check the server's random number source.")));
+	for (i = 0; i < 16; i++)
+		snprintf(hex + 2 * i, 3, "%02x", bytes[i]);
+	return psprintf("%s:%u:", hex, leaf);
+}
+
+/* one batch of due rows of one table for one rule; false when none are left */
+static bool
+step_rows(RunItem *item)
+{
+	GuardRel   *g;
+	GuardLife  *d;
+	Params		p = {0};
+	char	   *pred;
+	const char *qa;
+	const char *qrel;
+	Oid			atype;
+	OwnerSpi	o;
+	uint64		n;
+	uint64		i;
+	Datum	   *tids;
+	int64		done = 0;
+	int64		failed = 0;
+	char	   *note = NULL;
+	bool		isnull;
+
+	if (get_rel_relkind(item->leaf) != RELKIND_RELATION)
+		return false;			/* dropped meanwhile */
+	g = guard_get(item->leaf);
+	d = find_rule(g, item->rule_id);
+	if (d == NULL || !life_destroys(d) || d->maximum == NULL)
+		return false;
+	pred = due_predicate(g, d, &p);
+	if (pred == NULL)
+		return false;
+	qa = quote_identifier(d->anchor_column);
+	qrel = qualified_name(item->leaf);
+	atype = life_anchor_base_type(d->anchor_typid);
+	if (item->has_key)
+	{
+		char	   *ka = param(&p, atype, item->key_anchor);
+		char	   *kt = param(&p, TIDOID, PointerGetDatum(&item->key_ctid));
+
+		pred = psprintf("%s AND %s OPERATOR(pg_catalog.>=) %s AND ROW(%s, ctid) OPERATOR(pg_catalog.>) ROW(%s, %s)",
+						pred, qa, ka, qa, ka, kt);
+	}
+
+	owner_spi_begin(&o, item->leaf);
+	spi_run(psprintf("SELECT %s, ctid FROM ONLY %s WHERE %s ORDER BY %s, ctid LIMIT %d%s",
+					 qa, qrel, pred, qa, run->batch_size,
+					 run->dry_run ? "" : " FOR UPDATE SKIP LOCKED"),
+			&p, run->dry_run, SPI_OK_SELECT);
+	n = SPI_processed;
+	if (n == 0)
+	{
+		owner_spi_end(&o);
+		return false;
+	}
+	tids = palloc(sizeof(Datum) * n);
+	for (i = 0; i < n; i++)
+	{
+		ItemPointer tid = palloc(sizeof(ItemPointerData));
+
+		ItemPointerCopy((ItemPointer) DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[i],
+																	SPI_tuptable->tupdesc, 2, &isnull)),
+						tid);
+		tids[i] = PointerGetDatum(tid);
+	}
+	item->key_anchor = SPI_getbinval(SPI_tuptable->vals[n - 1], SPI_tuptable->tupdesc, 1, &isnull);
+	ItemPointerCopy((ItemPointer) DatumGetPointer(tids[n - 1]), &item->key_ctid);
+	item->has_key = true;
+
+	if (run->dry_run)
+		done = n;
+	else
+	{
+		Params		q = {0};
+		char	   *sql;
+		uint64		processed = 0;
+		ErrorData  *err = NULL;
+		char	   *seed_param = NULL;
+
+		param(&q, TIDARRAYOID, PointerGetDatum(construct_array(tids, n, TIDOID, sizeof(ItemPointerData),
+															   false, TYPALIGN_SHORT)));
+		if (d->action == LIFE_DELETE)
+			sql = psprintf("DELETE FROM ONLY %s WHERE ctid OPERATOR(pg_catalog.=) ANY ($1)", qrel);
+		else
+		{
+			seed_param = param(&q, TEXTOID, CStringGetTextDatum(new_seed(item->leaf)));
+			sql = psprintf("UPDATE ONLY %s SET %s WHERE ctid OPERATOR(pg_catalog.=) ANY ($1)", qrel,
+						   anonymize_set_list(g, d, item->leaf, seed_param));
+		}
+		if (try_sql(sql, &q, d->action == LIFE_DELETE ? SPI_OK_DELETE : SPI_OK_UPDATE, &processed, &err))
+			done = processed;
+		else
+		{
+			/* row by row: what can go goes, the rest stays blocked */
+			for (i = 0; i < n; i++)
+			{
+				int			attempt;
+				bool		ok = false;
+
+				q.values[0] = PointerGetDatum(construct_array(&tids[i], 1, TIDOID, sizeof(ItemPointerData),
+															  false, TYPALIGN_SHORT));
+				for (attempt = 0; attempt < 3 && !ok; attempt++)
+				{
+					ErrorData  *rowerr = NULL;
+
+					if (seed_param)
+						q.values[1] = CStringGetTextDatum(new_seed(item->leaf));
+					ok = try_sql(sql, &q, d->action == LIFE_DELETE ? SPI_OK_DELETE : SPI_OK_UPDATE,
+								 &processed, &rowerr);
+					if (!ok)
+					{
+						err = rowerr;
+						/* only a collision with a UNIQUE value is worth another seed */
+						if (rowerr->sqlerrcode != ERRCODE_UNIQUE_VIOLATION || !seed_param)
+							break;
+					}
+				}
+				if (ok)
+					done += processed;
+				else
+					failed++;
+			}
+			if (failed > 0)
+				note = psprintf("%lld row(s) of %s could not be %s (SQLSTATE %s: %s); they stay blocked",
+								(long long) failed, qrel,
+								d->action == LIFE_DELETE ? "deleted" : "anonymized",
+								unpack_sql_state(err->sqlerrcode), err->message);
+		}
+	}
+	owner_spi_end(&o);
+	run_add(item, d->action == LIFE_DELETE ? "deleted" : "anonymized", done, note);
+	return true;
+}
+
+/* the upper bound of a range partition, or false (default, MAXVALUE, ...) */
+static bool
+partition_upper(Oid partid, Datum *upper)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(partid));
+	bool		isnull;
+	Datum		d;
+	PartitionBoundSpec *spec;
+	PartitionRangeDatum *prd;
+	bool		ok = false;
+
+	if (!HeapTupleIsValid(tup))
+		return false;
+	d = SysCacheGetAttr(RELOID, tup, Anum_pg_class_relpartbound, &isnull);
+	if (!isnull)
+	{
+		spec = (PartitionBoundSpec *) stringToNode(TextDatumGetCString(d));
+		if (!spec->is_default && spec->strategy == PARTITION_STRATEGY_RANGE &&
+			list_length(spec->upperdatums) == 1)
+		{
+			prd = linitial(spec->upperdatums);
+			if (prd->kind == PARTITION_RANGE_DATUM_VALUE && IsA(prd->value, Const) &&
+				!((Const *) prd->value)->constisnull)
+			{
+				*upper = ((Const *) prd->value)->constvalue;
+				ok = true;
+			}
+		}
+	}
+	ReleaseSysCache(tup);
+	return ok;
+}
+
+/* does any row of leaf belong to a held subject? */
+static bool
+partition_has_held_rows(GuardRel *g, Oid leaf)
+{
+	Params		p = {0};
+	OwnerSpi	o;
+	bool		found;
+	Oid			base;
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	int			i;
+
+	if (g->held_subjects == NIL)
+		return false;
+	for (i = 0; i < list_length(g->held_subjects); i++)
+		if (!g->held_ok[i])
+			return true;
+	base = getBaseType(g->subject_typid);
+	get_typlenbyvalalign(base, &typlen, &typbyval, &typalign);
+	param(&p, get_array_type(base),
+		  PointerGetDatum(construct_array(g->held_values, list_length(g->held_subjects), base,
+										  typlen, typbyval, typalign)));
+	owner_spi_begin(&o, leaf);
+	spi_run(psprintf("SELECT 1 FROM ONLY %s WHERE pg_catalog.array_position($1, %s) IS NOT NULL LIMIT 1",
+					 qualified_name(leaf),
+					 quote_identifier(get_attname(leaf, g->subject_attno, false))),
+			&p, true, SPI_OK_SELECT);
+	found = SPI_processed > 0;
+	owner_spi_end(&o);
+	return found;
+}
+
+/*
+ * Is every row of the partition past the rule's maximum and every
+ * minimum, with no hold?  Its upper bound says so for the clocks; the
+ * holds need a look.
+ */
+static bool
+partition_expired(Oid part, GuardLife *d)
+{
+	GuardRel   *g = guard_get(part);
+	Datum		upper;
+	ListCell   *lc;
+
+	if (get_rel_relkind(part) != RELKIND_RELATION || !partition_upper(part, &upper))
+		return false;
+	if (life_anchor_before(life_cutoff(d->maximum, d->anchor_typid), upper, d->anchor_typid))
+		return false;
+	foreach(lc, g->lifecycle)
+	{
+		GuardLife  *m = lfirst(lc);
+
+		if (!m->has_min || m->anchor_attno == InvalidAttrNumber)
+			continue;
+		if (m->minimum == NULL ||
+			life_anchor_before(life_cutoff(m->minimum, m->anchor_typid), upper, m->anchor_typid))
+			return false;
+	}
+	return !partition_has_held_rows(g, part);
+}
+
+/* detach and drop one expired partition; false when none is left */
+static bool
+step_partition(RunItem *item)
+{
+	GuardLife  *d = partition_rule(item->root);
+	List	   *parts;
+	ListCell   *lc;
+
+	if (d == NULL)
+		return false;
+	parts = find_inheritance_children(item->root, NoLock);
+	foreach(lc, parts)
+	{
+		Oid			part = lfirst_oid(lc);
+		char	   *qpart;
+		GovSpi		spi;
+		bool		save = governance_allow_destructive_ddl;
+
+		if (!partition_expired(part, d))
+			continue;
+		qpart = qualified_name(part);
+		/*
+		 * DETACH ... CONCURRENTLY cannot run inside a procedure ("cannot be
+		 * executed from a function"), so the plain DETACH waits for the
+		 * parent's lock for at most a second: writers queue behind it
+		 * that long at most; a run that cannot get it leaves the
+		 * partition to the next run.  Run as the extension owner: only
+		 * catalog work, no code of the table owner's runs.  The rows
+		 * were just shown to be past every period and hold-free, so the
+		 * drop hook need not read them again.
+		 */
+		gov_spi_begin(&spi, true);
+		(void) set_config_option("lock_timeout", "1s", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+		PG_TRY();
+		{
+			governance_allow_destructive_ddl = true;
+			if (SPI_execute(psprintf("ALTER TABLE %s DETACH PARTITION %s", qualified_name(item->root), qpart),
+							false, 0) != SPI_OK_UTILITY ||
+				SPI_execute(psprintf("DROP TABLE %s", qpart), false, 0) != SPI_OK_UTILITY)
+				elog(ERROR, "pg_governance: could not drop partition %s", qpart);
+		}
+		PG_FINALLY();
+		{
+			governance_allow_destructive_ddl = save;
+		}
+		PG_END_TRY();
+		gov_spi_end(&spi);
+		run_add(item, "partitions_dropped", 1, psprintf("partition %s dropped whole", qpart));
+		return true;
+	}
+	return false;
+}
+
+/* the rows each rule of the root keeps blocked now; the root is done */
+static void
+step_count(RunItem *item)
+{
+	List	   *leaves = get_rel_relkind(item->root) ? leaves_of(item->root) : NIL;
+	ListCell   *r;
+	ListCell   *lc;
+
+	foreach(r, rules_of(item->root, leaves))
+	{
+		Tally		t = {0};
+		Oid			types[4] = {INT8OID, TEXTOID, TEXTOID, INT8OID};
+		Datum		values[4];
+
+		foreach(lc, leaves)
+		{
+			GuardRel   *g = guard_get(lfirst_oid(lc));
+			GuardLife  *l = find_rule(g, lfirst(r));
+			Params		p = {0};
+			char	   *pred;
+
+			if (l && (pred = blocked_predicate(l, &p)) != NULL)
+				tally(lfirst_oid(lc), pred, &p, l, &t);
+		}
+		values[0] = Int64GetDatum(run->run_id);
+		values[1] = CStringGetTextDatum(item->root_name);
+		values[2] = CStringGetTextDatum(lfirst(r));
+		values[3] = Int64GetDatum(t.rows);
+		runs_write("UPDATE governance.retention_runs SET blocked = $4 "
+				   "WHERE run_id OPERATOR(pg_catalog.=) $1 AND relation OPERATOR(pg_catalog.=) $2 "
+				   "  AND rule_id OPERATOR(pg_catalog.=) $3",
+				   4, types, values, NULL);
+	}
+	run_close(item->root_name, "done", NULL);
+	{
+		LOCKTAG		tag;
+
+		SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, RUN_LOCK_KEY, item->root, 3);
+		(void) LockRelease(&tag, ExclusiveLock, true);
+		run->locked = list_delete_oid(run->locked, item->root);
+	}
+}
+
+static void
+require_run(void)
+{
+	if (run == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no retention run is in progress in this session"),
+				 errdetail("The internal steps of a run are called by governance.run_retention."),
+				 errhint("CALL governance.run_retention().")));
+}
+
+/* governance._retention_step() RETURNS boolean: more work to do? */
+Datum
+governance_retention_step(PG_FUNCTION_ARGS)
+{
+	require_run();
+	while (run->cur < list_length(run->items))
+	{
+		RunItem    *item = list_nth(run->items, run->cur);
+		bool		more = false;
+
+		CHECK_FOR_INTERRUPTS();
+		switch (item->kind)
+		{
+			case ITEM_ROWS:
+				more = step_rows(item);
+				break;
+			case ITEM_PARTITIONS:
+				more = step_partition(item);
+				break;
+			case ITEM_COUNT:
+				step_count(item);
+				break;
+		}
+		if (more)
+			PG_RETURN_BOOL(true);
+		run->cur++;
+	}
+	retention_forget_run();
+	PG_RETURN_BOOL(false);
+}
+
+/*
+ * governance._retention_item_failed(message text): the current step
+ * failed; its table and rule are marked so, the run goes on with the rest.
+ */
+Datum
+governance_retention_item_failed(PG_FUNCTION_ARGS)
+{
+	char	   *message = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	RunItem    *item;
+	Oid			types[4] = {INT8OID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[4];
+	char		nulls[4] = "    ";
+
+	require_run();
+	if (run->cur >= list_length(run->items))
+		PG_RETURN_VOID();
+	item = list_nth(run->items, run->cur);
+	values[0] = Int64GetDatum(run->run_id);
+	values[1] = CStringGetTextDatum(item->root_name);
+	values[2] = item->rule_id ? CStringGetTextDatum(item->rule_id) : (Datum) 0;
+	nulls[2] = item->rule_id ? ' ' : 'n';
+	values[3] = CStringGetTextDatum(message);
+	runs_write("UPDATE governance.retention_runs SET status = 'failed', finished_at = pg_catalog.clock_timestamp(), "
+			   "  detail = $4 "
+			   "WHERE run_id OPERATOR(pg_catalog.=) $1 AND relation OPERATOR(pg_catalog.=) $2 "
+			   "  AND ($3 IS NULL OR rule_id OPERATOR(pg_catalog.=) $3) AND status OPERATOR(pg_catalog.=) 'running'",
+			   4, types, values, nulls);
+	/* skip the rest of that rule on that table (the count step still runs) */
+	run->cur++;
+	while (run->cur < list_length(run->items))
+	{
+		RunItem    *next = list_nth(run->items, run->cur);
+
+		if (next->root != item->root || next->kind == ITEM_COUNT || item->rule_id == NULL ||
+			strcmp(next->rule_id, item->rule_id) != 0)
+			break;
+		run->cur++;
+	}
+	if (item->kind == ITEM_COUNT)
+		run_close(item->root_name, "failed", message);
+	PG_RETURN_VOID();
+}
+
+/* governance._retention_finish(status text, message text): a run's early end */
+Datum
+governance_retention_finish(PG_FUNCTION_ARGS)
+{
+	char	   *status = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *message = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+
+	if (run == NULL)
+		PG_RETURN_VOID();
+	run_close(NULL, status, message);
+	retention_forget_run();
+	PG_RETURN_VOID();
+}
