@@ -54,7 +54,7 @@ DATA_built = pg_governance--$(EXTVERSION).sql pg_governance--0.1--0.2.sql
 # governance.load_bundled_policy() looks for them.
 DATA_policies = $(wildcard policies/*.yaml)
 
-REGRESS = types policy_load labels guard guard_prepare escalation owner_escapes violating_rows
+REGRESS = types policy_load labels guard guard_prepare escalation owner_escapes violating_rows anonymize retention
 REGRESS_OPTS = --inputdir=. --load-extension=pg_governance
 # isolation tests (specs/*.spec): concurrent sessions
 ISOLATION = guard_concurrency guard_races

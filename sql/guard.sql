@@ -119,6 +119,7 @@ INSERT INTO mail_log VALUES (1, 'alice', 'login', '2099-01-01 00:00+00'),
                             (2, 'bob', 'login', '2001-01-01 00:00+00'),
                             (3, 'carol', 'login', NULL);
 DELETE FROM mail_log WHERE id = 1;
+-- past its minimum the row is blocked (log_retention unset): only a retention run acts on it (GV006)
 DELETE FROM mail_log WHERE id = 2;
 DELETE FROM mail_log WHERE id = 3;
 INSERT INTO mail_log VALUES (3, 'carol', 'login', '2098-12-30 00:00+00');
@@ -142,6 +143,7 @@ INSERT INTO admins VALUES (1, 'root', current_date - 400), (2, 'ops', NULL);
 DELETE FROM admins WHERE id = 1;
 DELETE FROM admins WHERE id = 2;
 SELECT governance.set_parameter('21vianet-online-2018', 'after_account_closed', 'P1Y');
+-- closed accounts are blocked at once (ret.after-close.block): only a retention run deletes them (GV006)
 DELETE FROM admins WHERE id = 1;
 SELECT governance.set_parameter('21vianet-online-2018', 'after_account_closed', NULL);
 -- the superuser-only escape hatch

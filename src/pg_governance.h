@@ -291,6 +291,7 @@ extern void blocking_check_write(GuardRel *g, HeapTuple tup, TupleDesc desc,
 extern void blocking_job_begin(Oid relid);
 extern void blocking_job_end(void);
 extern bool blocking_is_own_policy_name(const char *name);
+extern bool blocking_policy_reads(Oid relid, const char *colname);
 
 /* run.c */
 extern void retention_forget_run(void);

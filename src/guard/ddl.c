@@ -447,6 +447,42 @@ refuse_foreign_tree(Oid parentid, Oid childid)
 			refuse_foreign_child(parentid, get_rel_name(lfirst_oid(lc)));
 }
 
+static bool own_policy_ddl;
+
+/*
+ * DROP COLUMN or ALTER COLUMN TYPE of an anchor column that the blocking
+ * policy reads (blocking.c): the policy goes first, as PostgreSQL would
+ * otherwise refuse the command for its sake; ddl_command_end makes it
+ * again over what is left.  If the command fails (GV003 on retained
+ * rows), the transaction takes the drop back.
+ */
+static void
+release_blocking_policy(Oid relid, bool recurse, const char *colname)
+{
+	List	   *rels = recurse ? find_all_inheritors(relid, NoLock, NULL) : list_make1_oid(relid);
+	ListCell   *lc;
+
+	foreach(lc, rels)
+	{
+		Oid			rel = lfirst_oid(lc);
+
+		if (!blocking_policy_reads(rel, colname))
+			continue;
+		own_policy_ddl = true;
+		PG_TRY();
+		{
+			guard_exec(psprintf("DROP POLICY governance_blocked ON %s",
+								quote_qualified_identifier(get_namespace_name(get_rel_namespace(rel)),
+														   get_rel_name(rel))));
+		}
+		PG_FINALLY();
+		{
+			own_policy_ddl = false;
+		}
+		PG_END_TRY();
+	}
+}
+
 /* Does ALTER TABLE do anything ddl_command_start has to look at? */
 static bool
 alter_table_needs_look(AlterTableStmt *stmt)
@@ -457,7 +493,7 @@ alter_table_needs_look(AlterTableStmt *stmt)
 	{
 		AlterTableType t = ((AlterTableCmd *) lfirst(lc))->subtype;
 
-		if (t == AT_AlterColumnType || t == AT_AttachPartition || t == AT_DetachPartition ||
+		if (t == AT_AlterColumnType || t == AT_DropColumn || t == AT_AttachPartition || t == AT_DetachPartition ||
 			t == AT_AddInherit || t == AT_DropInherit)
 			return true;
 	}
@@ -478,7 +514,12 @@ on_alter_table(AlterTableStmt *stmt)
 		AlterTableCmd *cmd = lfirst(lc);
 
 		if (cmd->subtype == AT_AlterColumnType && cmd->name)
+		{
 			probe_column_tree(relid, stmt->relation->inh, cmd->name);
+			release_blocking_policy(relid, stmt->relation->inh, cmd->name);
+		}
+		else if (cmd->subtype == AT_DropColumn && cmd->name)
+			release_blocking_policy(relid, stmt->relation->inh, cmd->name);
 		else if (cmd->subtype == AT_AttachPartition)
 		{
 			PartitionCmd *pc = (PartitionCmd *) cmd->def;
@@ -570,7 +611,10 @@ on_alter_type(AlterTableStmt *stmt)
 
 		if ((cmd->subtype == AT_AlterColumnType || cmd->subtype == AT_DropColumn) && cmd->name)
 			foreach(t, typed_tables(typrelid))
+			{
 				probe_column_tree(lfirst_oid(t), true, cmd->name);
+				release_blocking_policy(lfirst_oid(t), true, cmd->name);
+			}
 	}
 }
 
@@ -693,7 +737,8 @@ on_policy_ddl(const char *name, const char *newname, Oid relid, bool create)
 	}
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("policy \"%s\" of table %s belongs to pg_governance", newname && !create ? newname : name,
+			 errmsg("policy \"%s\" of table %s belongs to pg_governance",
+					(name && blocking_is_own_policy_name(name)) ? name : newname,
 					get_rel_name(relid)),
 			 errdetail("It hides the rows whose retention period has ended (restricted processing)."),
 			 errhint("Policies of other names work as usual; the table's retention follows its labels and policy.")));
@@ -739,6 +784,9 @@ sync_after_policy_stmt(Node *parsetree)
 {
 	Oid			relid = InvalidOid;
 
+	/* our own drop of the policy, on the way to a DROP COLUMN or a restore */
+	if (own_policy_ddl && (IsA(parsetree, CreatePolicyStmt) || IsA(parsetree, DropStmt)))
+		return true;
 	if (IsA(parsetree, CreatePolicyStmt))
 		relid = RangeVarGetRelid(((CreatePolicyStmt *) parsetree)->table, NoLock, true);
 	else if (IsA(parsetree, DropStmt) && ((DropStmt *) parsetree)->removeType == OBJECT_POLICY)

@@ -960,8 +960,9 @@ governance_guard_update(PG_FUNCTION_ARGS)
 
 		if (oldnull)
 			continue;
-		if (newnull || anchor_is_infinite(newv, m->anchor_typid) ||
-			anchor_to_timestamptz(newv, m->anchor_typid) <
+		if (!newnull && anchor_is_infinite(newv, m->anchor_typid))
+			retained_error(g, &r, psprintf("stop the clock of anchor column \"%s\"", m->anchor_column));
+		if (newnull || anchor_to_timestamptz(newv, m->anchor_typid) <
 			anchor_to_timestamptz(oldv, m->anchor_typid))
 			retained_error(g, &r, psprintf("move anchor column \"%s\" earlier", m->anchor_column));
 	}

@@ -2,7 +2,7 @@
  *
  * anonymize.c
  *	  Anonymization of one value at a time, for the retention action
- *	  "anonymize": governance._anonymize(value, category, typmod, seed).
+ *	  "anonymize": governance.anonymize(value, category, typmod, seed).
  *
  *	  The result is a deterministic function of (value, category, seed):
  *	  every byte it draws comes from HMAC-SHA-256 keyed with the seed, over
@@ -1036,7 +1036,7 @@ anon_unsupported(Oid typid)
 }
 
 /*
- * governance._anonymize(value anyelement, category, typmod integer,
+ * governance.anonymize(value anyelement, category, typmod integer,
  *						 seed text) RETURNS anyelement
  */
 Datum

@@ -375,6 +375,29 @@ read_policies(Oid relid, Node *expected)
 }
 
 /*
+ * Does the governance_blocked policy of relid read column colname?  Then
+ * DROP COLUMN and ALTER COLUMN TYPE of that column must lose the policy
+ * first (ddl.c), or PostgreSQL refuses them for the policy's sake; the
+ * sync at the command's end makes it again over the remaining anchors.
+ */
+bool
+blocking_policy_reads(Oid relid, const char *colname)
+{
+	GuardRel   *g;
+	ListCell   *lc;
+
+	if (!guard_relation_governed(relid))
+		return false;
+	g = guard_get(relid);
+	if (!read_policies(relid, NULL).blocked_exists)
+		return false;
+	foreach(lc, blocking_anchor_columns(g))
+		if (strcmp(((AnchorCol *) lfirst(lc))->name, colname) == 0)
+			return true;
+	return false;
+}
+
+/*
  * blocking_sync
  *		Bring a table's row security in line with its rules.  Changes
  *		nothing (and takes no stronger lock) when all is in line.

@@ -582,9 +582,9 @@ static void
 run_row(const char *root_name, const char *rule_id, const char *policy,
 		const char *action, const char *status, const char *detail)
 {
-	Oid			types[8] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID};
-	Datum		values[8];
-	char		nulls[8] = "        ";
+	Oid			types[9] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID, NAMEOID};
+	Datum		values[9];
+	char		nulls[9] = "         ";
 
 	values[0] = Int64GetDatum(run->run_id);
 	values[1] = CStringGetTextDatum(root_name);
@@ -595,10 +595,11 @@ run_row(const char *root_name, const char *rule_id, const char *policy,
 	values[6] = detail ? CStringGetTextDatum(detail) : (Datum) 0;
 	nulls[6] = detail ? ' ' : 'n';
 	values[7] = BoolGetDatum(run->dry_run);
-	runs_write("INSERT INTO governance.retention_runs AS r (run_id, relation, rule_id, policy, action, status, dry_run, detail, finished_at) "
-			   "VALUES ($1, $2, $3, $4, $5, $6, $8, $7, "
+	values[8] = DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(GetOuterUserId(), false)));
+	runs_write("INSERT INTO governance.retention_runs AS r (run_id, relation, rule_id, policy, action, status, dry_run, detail, run_by, finished_at) "
+			   "VALUES ($1, $2, $3, $4, $5, $6, $8, $7, $9, "
 			   "        CASE WHEN $6 OPERATOR(pg_catalog.<>) 'running' THEN pg_catalog.clock_timestamp() END)",
-			   8, types, values, nulls);
+			   9, types, values, nulls);
 }
 
 static void
@@ -750,7 +751,7 @@ plan_root(Oid root)
 				problem ? problem : detail);
 		if (problem)
 			continue;
-		if (part && part == l)
+		if (part && strcmp(part->rule.rule_id, rule_id) == 0)
 			add_item(ITEM_PARTITIONS, root, root_name, InvalidOid, rule_id);
 		if (life_destroys(l) && l->maximum)
 			foreach(f, leaves)
@@ -785,6 +786,7 @@ governance_retention_start(PG_FUNCTION_ARGS)
 	bool		isnull;
 	ListCell   *lc;
 	MemoryContext cxt;
+	List	   *roots;
 
 	if (IsTransactionBlock())
 		ereport(ERROR,
@@ -805,6 +807,7 @@ governance_retention_start(PG_FUNCTION_ARGS)
 				 errdetail("Each batch processes at most batch_size rows and commits."),
 				 errhint("The default is 10000.")));
 	retention_forget_run();
+	roots = roots_for(rel);
 	cxt = AllocSetContextCreate(TopMemoryContext, "pg_governance retention run",
 								ALLOCSET_SMALL_SIZES);
 	run = MemoryContextAllocZero(cxt, sizeof(RunState));
@@ -819,7 +822,7 @@ governance_retention_start(PG_FUNCTION_ARGS)
 	run->run_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	gov_spi_end(&spi);
 	/* dry_run is the last column of every row this run writes */
-	foreach(lc, roots_for(rel))
+	foreach(lc, roots)
 		plan_root(lfirst_oid(lc));
 	PG_RETURN_INT64(run->run_id);
 }
@@ -906,7 +909,7 @@ is_blocking_anchor(GuardRel *g, AttrNumber attno)
 
 /*
  * The SET list of an anonymizing UPDATE: each column the rule covers
- * through governance._anonymize (seeded per row), and each anchor that
+ * through governance.anonymize (seeded per row), and each anchor that
  * blocks set to NULL, or to infinity where it is NOT NULL, so that the
  * row's clock stops and it is visible again (anonymized data is no
  * longer personal).  Columns in a foreign key are left as they are (or
@@ -946,7 +949,7 @@ anonymize_set_list(GuardRel *g, GuardLife *d, Oid leaf, const char *seed_param)
 				appendStringInfo(&buf, "%s%s = NULL", buf.len ? ", " : "", q);
 			continue;
 		}
-		appendStringInfo(&buf, "%s%s = governance._anonymize(%s, %s::governance.category, %d, "
+		appendStringInfo(&buf, "%s%s = governance.anonymize(%s, %s::governance.category, %d, "
 						 "%s OPERATOR(pg_catalog.||) '%d:' OPERATOR(pg_catalog.||) ctid::pg_catalog.text)",
 						 buf.len ? ", " : "", q, q, quote_literal_cstr(lfirst(cc)),
 						 typmod, seed_param, (int) attno);

@@ -1,0 +1,285 @@
+-- Retention: the lifecycle (block, anonymize, delete), its precedence,
+-- blocking by row security (GV006), holds, minimums, parameters,
+-- partitions, runs and their records, bad input, and the routes around.
+SET search_path = public;
+\set VERBOSITY default
+SELECT governance.set_database_region('CN');
+SELECT setval('governance.retention_run_id_seq', 100, false);
+-- errors whose message carries a time are shown by SQLSTATE
+CREATE FUNCTION sqlstate_of(sql text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE sql;
+    RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE;
+END $$;
+SELECT governance.load_policy($y$
+policy: {name: test-life, version: "1", title: t, controller: c, home_jurisdiction: cn}
+jurisdictions:
+  - {name: cn, include: [CN], source: "s"}
+parameters:
+  - {name: after_purpose_fulfilled, default: null, description: "as the law requires", source: "法律规定的期限"}
+rules:
+  retention:
+    - {id: life.block, categories: [personal.name], anchor: account_closed, maximum: P0D, action: block,
+       source: "注销后不再使用"}
+    - {id: life.closed, categories: [personal], anchor: account_closed, maximum: P1Y, action: delete,
+       source: "注销一年后删除"}
+    - {id: life.left, categories: [personal], anchor: left_organization, maximum: P3Y, action: anonymize,
+       source: "离职三年后匿名化"}
+    - {id: life.logs, categories: [log.security], anchor: created, minimum: P6M, maximum: P1Y, action: anonymize,
+       source: "日志不少于六个月"}
+    - {id: life.purpose, categories: [personal.contact.address], anchor: purpose_fulfilled,
+       maximum: {parameter: after_purpose_fulfilled}, action: delete, source: "目的实现后依法保存"}
+    - {id: life.events, categories: [log.operation], anchor: created, maximum: P1Y, action: delete,
+       source: "操作记录一年后删除"}
+$y$);
+
+CREATE ROLE life_owner;
+CREATE ROLE life_app;
+CREATE ROLE life_admin IN ROLE governance_admin;
+GRANT USAGE ON SCHEMA public TO life_owner, life_app, life_admin;
+GRANT CREATE ON SCHEMA public TO life_owner;
+
+-- ------------------------------------------------------------ blocking
+SET ROLE life_owner;
+CREATE TABLE accounts (id int PRIMARY KEY, name text, email text, closed_at timestamptz);
+GRANT SELECT, INSERT, UPDATE, DELETE ON accounts TO life_app, life_admin;
+RESET ROLE;
+SELECT governance.bind('accounts', 'test-life');
+SELECT governance.tag('accounts', 'name', 'category=personal.name');
+SELECT governance.tag('accounts', 'email', 'category=personal.contact.email;subject');
+SELECT governance.tag('accounts', 'closed_at', 'anchor=account_closed');
+INSERT INTO accounts VALUES
+    (1, 'open', 'a1@x.cn', NULL),
+    (2, 'closed now', 'a2@x.cn', now()),
+    (3, 'closed 2 days ago', 'a3@x.cn', now() - interval '2 days'),
+    (4, 'closed 2 years ago', 'a4@x.cn', now() - interval '2 years'),
+    (5, 'closed 3 years ago, held', 'a5@x.cn', now() - interval '3 years');
+-- the guard's row security: forced, restrictive, and open while the table has no policy of its own
+SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = 'accounts'::regclass;
+SELECT polname, polpermissive, polcmd FROM pg_policy WHERE polrelid = 'accounts'::regclass ORDER BY 1;
+-- rows are blocked the moment their period ends, with no job: hidden from
+-- the app and from the owner, seen by governance_admin
+SET ROLE life_app;
+SELECT id, name FROM accounts ORDER BY id;
+SET ROLE life_owner;
+SELECT id, name FROM accounts ORDER BY id;
+SET ROLE life_admin;
+SELECT id, name FROM accounts ORDER BY id;
+-- ... who may not write them (GV006), nor may a superuser
+UPDATE accounts SET name = 'changed' WHERE id = 3;
+DELETE FROM accounts WHERE id = 3;
+RESET ROLE;
+DELETE FROM accounts WHERE id = 4;
+-- the app's writes to blocked rows find nothing; live rows work as before
+SET ROLE life_app;
+UPDATE accounts SET name = 'changed' WHERE id = 3;
+DELETE FROM accounts WHERE id = 4;
+UPDATE accounts SET name = 'still open' WHERE id = 1;
+-- closing an account now keeps the row visible in this transaction
+UPDATE accounts SET closed_at = now() WHERE id = 1;
+-- writing a past closing date into a visible row is writing a blocked row
+INSERT INTO accounts VALUES (6, 'open too', 'a6@x.cn', NULL);
+UPDATE accounts SET closed_at = now() - interval '1 day' WHERE id = 6;
+RESET ROLE;
+DELETE FROM accounts WHERE id = 6;
+-- once the transaction that closed it is over, reopening is writing a blocked row
+UPDATE accounts SET closed_at = NULL WHERE id = 1;
+-- the app's own policies keep deciding what it sees: governance_open goes
+-- while the table has a permissive policy of its own
+SET ROLE life_owner;
+CREATE POLICY only_even ON accounts FOR SELECT USING (id % 2 = 0);
+RESET ROLE;
+SELECT polname, polpermissive FROM pg_policy WHERE polrelid = 'accounts'::regclass ORDER BY 1;
+SET ROLE life_app;
+SELECT id FROM accounts ORDER BY id;
+SET ROLE life_owner;
+DROP POLICY only_even ON accounts;
+RESET ROLE;
+SELECT polname FROM pg_policy WHERE polrelid = 'accounts'::regclass ORDER BY 1;
+-- the guard's policies and row security cannot be taken away
+SET ROLE life_owner;
+DROP POLICY governance_blocked ON accounts;
+ALTER POLICY governance_blocked ON accounts USING (true);
+ALTER POLICY governance_open ON accounts RENAME TO mine;
+CREATE POLICY governance_blocked ON accounts USING (true);
+ALTER TABLE accounts DISABLE ROW LEVEL SECURITY;
+ALTER TABLE accounts NO FORCE ROW LEVEL SECURITY;
+SELECT id FROM accounts ORDER BY id;
+RESET ROLE;
+SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = 'accounts'::regclass;
+-- renaming the anchor column keeps blocking on it
+ALTER TABLE accounts RENAME COLUMN closed_at TO closed;
+SET ROLE life_app;
+SELECT id FROM accounts ORDER BY id;
+RESET ROLE;
+ALTER TABLE accounts RENAME COLUMN closed TO closed_at;
+
+-- ------------------------------------------------------------ preview and runs
+SELECT governance.place_hold('accounts', 'a5@x.cn', 'case 42') AS hold \gset
+SELECT rule_id, action, rows_due, oldest_anchor < now() - interval '23 months' AS old, detail
+FROM governance.retention_preview('accounts') ORDER BY rule_id;
+-- a dry run records what it would do and changes nothing
+CALL governance.run_retention('accounts', dry_run => true);
+SELECT run_id, relation, rule_id, action, status, blocked, anonymized, deleted, batches, dry_run
+FROM governance.retention_runs ORDER BY run_id, rule_id;
+SELECT count(*) AS rows_after_dry_run FROM accounts;
+-- the run deletes the due row, keeps the held one (blocked)
+SET ROLE life_admin;
+CALL governance.run_retention('accounts', batch_size => 1);
+RESET ROLE;
+SELECT run_id, rule_id, action, status, blocked, deleted, batches, dry_run, run_by = 'life_admin' AS by_admin,
+       finished_at >= started_at AS finished
+FROM governance.retention_runs WHERE run_id = 101 ORDER BY rule_id;
+SELECT id, name FROM accounts ORDER BY id;
+-- a second run finds nothing more to do
+CALL governance.run_retention('accounts');
+SELECT rule_id, deleted, blocked FROM governance.retention_runs WHERE run_id = 102 ORDER BY rule_id;
+SELECT governance.release_hold(:hold);
+CALL governance.run_retention('accounts');
+SELECT id FROM accounts ORDER BY id;
+
+-- ------------------------------------------------------------ anonymize, minimum
+CREATE TABLE logs (id int PRIMARY KEY, msg text NOT NULL, ip text, created timestamptz NOT NULL);
+SELECT governance.bind('logs', 'test-life');
+SELECT governance.tag('logs', 'msg', 'category=log.security');
+SELECT governance.tag('logs', 'created', 'anchor=created');
+INSERT INTO logs VALUES
+    (1, 'login from 10.0.0.1', '10.0.0.1', now() - interval '3 months'),
+    (2, 'login from 10.0.0.2', '10.0.0.2', now() - interval '8 months'),
+    (3, 'login from 10.0.0.3', '10.0.0.3', now() - interval '2 years'),
+    (4, 'login from 10.0.0.4', '10.0.0.4', now() - interval '3 years');
+-- inside its minimum a row cannot be deleted (GV003); the run leaves it
+SELECT sqlstate_of('DELETE FROM logs WHERE id = 1') AS delete_inside_minimum;
+SELECT rule_id, action, rows_due FROM governance.retention_preview('logs');
+CALL governance.run_retention('logs');
+SELECT rule_id, anonymized, deleted FROM governance.retention_runs WHERE relation = 'public.logs';
+-- anonymized rows keep no message, and their clock has stopped (infinity:
+-- the anchor is NOT NULL), so they are visible again and never due again
+SELECT id, msg LIKE 'anon-%' AS anonymized, msg = 'login from 10.0.0.' || id AS kept, created = 'infinity' AS stopped
+FROM logs ORDER BY id;
+CALL governance.run_retention('logs');
+SELECT run_id, anonymized FROM governance.retention_runs WHERE relation = 'public.logs' ORDER BY run_id;
+-- an infinite anchor is set only by the run: on a retained row it is refused like NULL
+SELECT sqlstate_of($$UPDATE logs SET created = 'infinity' WHERE id = 1$$) AS stop_the_clock;
+
+-- ------------------------------------------------------------ precedence: the longest wins
+CREATE TABLE staff (id int PRIMARY KEY, name text, closed_at date, left_at date);
+SELECT governance.bind('staff', 'test-life');
+SELECT governance.tag('staff', 'name', 'category=personal.name');
+SELECT governance.tag('staff', 'closed_at', 'anchor=account_closed');
+SELECT governance.tag('staff', 'left_at', 'anchor=left_organization');
+INSERT INTO staff VALUES
+    (1, 'closed 2y, left 2y', current_date - 730, current_date - 730),
+    (2, 'closed 4y, left 4y', current_date - 1461, current_date - 1461),
+    (3, 'closed 4y, still here', current_date - 1461, NULL),
+    (4, 'closed today', current_date, NULL);
+SELECT rule_id, action, rows_due FROM governance.retention_preview('staff') ORDER BY rule_id;
+CALL governance.run_retention('staff');
+SELECT id, name LIKE 'anon-%' OR name LIKE '匿名%' AS anonymized, closed_at IS NULL AS clock_stopped FROM staff ORDER BY id;
+
+-- ------------------------------------------------------------ parameters left to the law
+CREATE TABLE addresses (id int PRIMARY KEY, addr text, done_at timestamptz);
+GRANT SELECT ON addresses TO life_app;
+SELECT governance.bind('addresses', 'test-life');
+SELECT governance.tag('addresses', 'addr', 'category=personal.contact.address');
+SELECT governance.tag('addresses', 'done_at', 'anchor=purpose_fulfilled');
+INSERT INTO addresses VALUES (1, '上海市', now() - interval '5 years'), (2, '北京市', NULL);
+-- unset: the rule blocks and never deletes
+SELECT rule_id, action, rows_due, detail FROM governance.retention_preview('addresses');
+CALL governance.run_retention('addresses');
+SELECT count(*) AS kept FROM addresses;
+SET ROLE life_app;
+SELECT id FROM addresses;
+RESET ROLE;
+SELECT governance.set_parameter('test-life', 'after_purpose_fulfilled', 'P1Y');
+SELECT rule_id, action, rows_due FROM governance.retention_preview('addresses');
+CALL governance.run_retention('addresses');
+SELECT id FROM addresses;
+
+-- ------------------------------------------------------------ anonymization and constraints
+CREATE TABLE orgs (id int PRIMARY KEY);
+INSERT INTO orgs VALUES (1);
+CREATE DOMAIN mobile AS text CHECK (VALUE ~ '^1[3-9][0-9]{9}$');
+CREATE TABLE people (id int PRIMARY KEY, email varchar(40) NOT NULL UNIQUE, phone mobile NOT NULL,
+                     name text CHECK (length(name) > 0), born date, org int NOT NULL REFERENCES orgs,
+                     left_at timestamptz);
+SELECT governance.bind('people', 'test-life');
+SELECT governance.tag('people', 'email', 'category=personal.contact.email');
+SELECT governance.tag('people', 'phone', 'category=personal.contact.phone');
+SELECT governance.tag('people', 'name', 'category=personal.name');
+SELECT governance.tag('people', 'born', 'category=personal');
+SELECT governance.tag('people', 'org', 'category=personal.employment');
+SELECT governance.tag('people', 'left_at', 'anchor=left_organization');
+INSERT INTO people SELECT i, 'p' || i || '@corp.cn', '1391234' || lpad(i::text, 4, '0'), 'person ' || i,
+    date '1990-06-15' + i, 1, now() - interval '4 years' FROM generate_series(1, 50) i;
+CALL governance.run_retention('people', batch_size => 7);
+SELECT count(*) AS rows, count(DISTINCT email) AS distinct_emails,
+       count(*) FILTER (WHERE email LIKE '%@corp.cn' AND email NOT LIKE 'p%') AS domain_kept,
+       count(*) FILTER (WHERE phone LIKE '139%' AND right(phone, 4) = lpad(id::text, 4, '0')) AS phone_shape,
+       count(*) FILTER (WHERE born = date '1990-01-01') AS born_year,
+       count(*) FILTER (WHERE org = 1) AS fk_kept,
+       count(*) FILTER (WHERE left_at IS NULL) AS clock_stopped
+FROM people;
+SELECT rule_id, anonymized, batches FROM governance.retention_runs WHERE relation = 'public.people' AND anonymized > 0;
+
+-- ------------------------------------------------------------ partitions
+CREATE TABLE events (id int, who text, at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE events_old PARTITION OF events FOR VALUES FROM ('2000-01-01') TO ('2001-01-01');
+CREATE TABLE events_held PARTITION OF events FOR VALUES FROM ('2001-01-01') TO ('2002-01-01');
+CREATE TABLE events_now PARTITION OF events FOR VALUES FROM ('2002-01-01') TO (MAXVALUE);
+SELECT governance.bind('events', 'test-life');
+SELECT governance.tag('events', 'who', 'category=log.operation;subject');
+SELECT governance.tag('events', 'at', 'anchor=created');
+INSERT INTO events VALUES (1, 'a', '2000-05-01'), (2, 'b', '2000-06-01'), (3, 'c', '2001-05-01'),
+    (4, 'held', '2001-06-01'), (5, 'd', '2003-01-01'), (6, 'e', current_date);
+SELECT governance.place_hold('events', 'held', 'case 7') AS hold \gset
+CALL governance.run_retention('events');
+-- the expired partition went whole; the one with a held row row by row
+SELECT relname FROM pg_class WHERE relname LIKE 'events_%' ORDER BY 1;
+SELECT id, who FROM events ORDER BY id;
+SELECT rule_id, deleted, partitions_dropped, detail FROM governance.retention_runs
+WHERE relation = 'public.events' AND rule_id = 'life.events';
+SELECT governance.release_hold(:hold);
+
+-- ------------------------------------------------------------ bad input
+CALL governance.run_retention('no_such_table');
+CREATE TABLE plain (id int);
+CALL governance.run_retention('plain');
+SELECT * FROM governance.retention_preview('plain');
+CREATE VIEW plain_view AS SELECT * FROM plain;
+CALL governance.run_retention('plain_view');
+CALL governance.run_retention('accounts', batch_size => 0);
+CALL governance.run_retention('accounts', batch_size => -5);
+BEGIN;
+CALL governance.run_retention('accounts');
+ROLLBACK;
+SET ROLE life_app;
+CALL governance.run_retention('accounts');
+SELECT * FROM governance.retention_preview('accounts');
+SELECT count(*) FROM governance.retention_runs;
+RESET ROLE;
+-- internal steps are not for PUBLIC, nor callable out of a run
+SELECT governance._retention_step();
+SET ROLE life_app;
+SELECT governance._retention_start(NULL, 10, false);
+RESET ROLE;
+-- runs are trimmed with trim_retention_runs
+SELECT governance.trim_retention_runs(interval '0') > 0 AS trimmed;
+SELECT count(*) AS left_runs FROM governance.retention_runs;
+
+-- ------------------------------------------------------------ untag: row security goes
+SELECT governance.untag('addresses', 'done_at');
+SELECT governance.untag('addresses', 'addr');
+SELECT relrowsecurity, relforcerowsecurity, (SELECT count(*) FROM pg_policy WHERE polrelid = 'addresses'::regclass) AS policies
+FROM pg_class WHERE oid = 'addresses'::regclass;
+
+SET pg_governance.allow_destructive_ddl = on;
+DROP TABLE accounts, logs, staff, addresses, people, orgs, events, plain CASCADE;
+RESET pg_governance.allow_destructive_ddl;
+DROP FUNCTION sqlstate_of(text);
+DROP DOMAIN mobile;
+REVOKE ALL ON SCHEMA public FROM life_owner, life_app, life_admin;
+DROP ROLE life_owner, life_app, life_admin;
+SELECT governance.drop_policy('test-life');
