@@ -40,7 +40,8 @@ SQL_PIECES = \
 	$(NEW_IN_0_2)
 
 # Concerns that 0.1 did not have at all: the upgrade script creates them
-# from the very same files, after its hand-written part.
+# from the very same files, after its hand-written part and before its
+# last step (src/upgrade/0.1--0.2-sync.sql, which brings every guard in line).
 NEW_IN_0_2 = \
 	src/retention/retention.sql \
 	src/retention/anonymize.sql \
@@ -80,9 +81,10 @@ pg_governance--$(EXTVERSION).sql: $(SQL_PIECES) Makefile
 	  for f in $(SQL_PIECES); do echo; cat "$$f"; done; } > $@.tmp
 	mv $@.tmp $@
 
-pg_governance--0.1--0.2.sql: src/upgrade/0.1--0.2.sql $(NEW_IN_0_2) Makefile
+pg_governance--0.1--0.2.sql: src/upgrade/0.1--0.2.sql $(NEW_IN_0_2) src/upgrade/0.1--0.2-sync.sql Makefile
 	{ cat src/upgrade/0.1--0.2.sql; \
-	  for f in $(NEW_IN_0_2); do echo; cat "$$f"; done; } > $@.tmp
+	  for f in $(NEW_IN_0_2); do echo; cat "$$f"; done; \
+	  echo; cat src/upgrade/0.1--0.2-sync.sql; } > $@.tmp
 	mv $@.tmp $@
 
 policydir = $(DESTDIR)$(datadir)/extension/pg_governance

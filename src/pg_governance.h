@@ -190,6 +190,7 @@ typedef struct GuardRel
 	List	   *minimums;		/* GuardMin * with an anchor column */
 	List	   *lifecycle;		/* GuardLife *, in policy order */
 	bool		blocking;		/* some anchored rule can block rows */
+	bool		blocking_writes;	/* ... and this database's version blocks (GV006) */
 	List	   *held_subjects;	/* char *, as placed */
 	List	   *hold_ids;		/* char * */
 	Datum	   *held_values;	/* the held subjects as the subject column's base type */
@@ -291,6 +292,7 @@ extern void blocking_check_write(GuardRel *g, HeapTuple tup, TupleDesc desc,
 extern void blocking_job_begin(Oid relid);
 extern void blocking_job_end(void);
 extern bool blocking_is_own_policy_name(const char *name);
+extern bool blocking_installed(void);
 extern bool blocking_policy_reads(Oid relid, const char *colname);
 
 /* run.c */

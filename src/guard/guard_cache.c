@@ -620,6 +620,8 @@ compile_rules(GuardRel *g, Oid relid, List *ancestors)
 			}
 		}
 	}
+	/* a database still at 0.1 has no blocking: its rows stay writable */
+	g->blocking_writes = g->blocking && blocking_installed();
 }
 
 static void compile_held_values(GuardRel *g);

@@ -41,6 +41,7 @@
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "parser/parse_clause.h"
+#include "parser/parse_func.h"
 #include "parser/parse_collate.h"
 #include "parser/parse_node.h"
 #include "parser/parse_relation.h"
@@ -75,6 +76,16 @@ void
 blocking_job_end(void)
 {
 	job_relid = InvalidOid;
+}
+
+/* does this database's version of the extension block (0.2 on)? */
+bool
+blocking_installed(void)
+{
+	Oid			argtypes[1] = {REGCLASSOID};
+
+	return OidIsValid(LookupFuncName(list_make2(makeString("governance"), makeString("_sees_blocked")),
+									 1, argtypes, true));
 }
 
 bool
@@ -146,7 +157,7 @@ blocking_check_write(GuardRel *g, HeapTuple tup, TupleDesc desc, const char *wha
 	AttrNumber	done[16];
 	int			ndone = 0;
 
-	if (!g->blocking || job_relid == g->relid)
+	if (!g->blocking_writes || job_relid == g->relid)
 		return;
 	foreach(lc, g->lifecycle)
 	{
@@ -424,7 +435,7 @@ blocking_sync(Oid relid, bool governed)
 		/* labels that do not resolve: keep what is there (the cutoff fails closed) */
 		if (g->fail_closed)
 			return;
-		want = g->policy != NULL && g->blocking;
+		want = g->policy != NULL && g->blocking && blocking_installed();
 		if (want)
 		{
 			anchors = blocking_anchor_columns(g);

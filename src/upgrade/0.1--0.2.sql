@@ -307,13 +307,3 @@ COMMENT ON FUNCTION @extschema@._guard_row(oid, "any") IS 'CHECK constraint of g
 REVOKE ALL ON FUNCTION @extschema@._guard_delete(), @extschema@._guard_update(),
     @extschema@._guard_truncate(), @extschema@._noop_trigger(),
     @extschema@._on_ddl_command_start(), @extschema@._on_ddl_command_end() FROM PUBLIC;
-
--- every governed table's guard brought in line with 0.2: triggers that fire
--- on replication apply too, no constraint under a guard's name that is not
--- the guard
-SELECT @extschema@._sync_guards(c.oid, NULL)
-FROM pg_catalog.pg_class c
-WHERE c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p}')
-  AND EXISTS (SELECT 1 FROM pg_catalog.pg_seclabel l
-              WHERE l.objoid OPERATOR(pg_catalog.=) c.oid
-                AND l.provider OPERATOR(pg_catalog.=) 'governance');

@@ -252,6 +252,12 @@ $(cat "$work/state.diff")"
                 WHERE t.tgname LIKE 'governance\_guard\_%'")" = \
   "contacts:A,contacts:A,contacts:A,mail_log:A,mail_log:A,mail_log:A,payments:A,payments:A,payments:A" ] ||
     fail "the update did not bring the guard triggers to 0.2 (ALWAYS)"
+# ... and tables whose rules can block rows get 0.2's row security
+# (mail_log: jinpai-mail's log rule blocks logs past their six months)
+[ "$(q upgraded "SELECT string_agg(c.relname || ':' || p.polname || ':' || c.relforcerowsecurity::text, ',' ORDER BY p.polname)
+                FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid")" = \
+  "mail_log:governance_blocked:true,mail_log:governance_open:true" ] ||
+    fail "the update did not give the blocking tables their row security"
 
 # (c) the guard refuses what it refused before
 record_refusals upgraded >"$work/refusals.after"
