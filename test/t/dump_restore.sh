@@ -103,15 +103,21 @@ q src "CREATE TABLE pay (id int, who text, cvv text, region text, created timest
        SELECT governance.tag('plain_log', 'line', 'category=log.service');
        SELECT governance.tag('plain_log', 'created', 'anchor=created');
        INSERT INTO pay VALUES (1, 'alice', NULL, 'CN-SH', now());
-       INSERT INTO plain_log VALUES (1, 'login', now());
+       INSERT INTO plain_log VALUES (1, 'login', now()), (2, 'blocked: past its six months', now() - interval '2 years');
+       CREATE ROLE dr_app;
+       GRANT SELECT ON plain_log TO dr_app;
        SELECT governance.place_hold('pay', 'alice', 'case 1');" >/dev/null ||
     die "src: could not set up governed tables"
 
-GUARD_SQL="SELECT c.relname, count(DISTINCT con.oid), count(DISTINCT t.oid)
+# (plain_log's rules block rows: it has forced row security and the two
+# policies of the guard, restored once)
+GUARD_SQL="SELECT c.relname, count(DISTINCT con.oid), count(DISTINCT t.oid), count(DISTINCT p.oid),
+       c.relrowsecurity, c.relforcerowsecurity
 FROM pg_class c
 LEFT JOIN pg_constraint con ON con.conrelid = c.oid AND con.conname LIKE 'gv\\_guard\\_%'
 LEFT JOIN pg_trigger t ON t.tgrelid = c.oid AND t.tgname LIKE 'governance\\_guard\\_%'
-WHERE c.relname IN ('pay', 'pay_1', 'plain_log') GROUP BY c.relname ORDER BY 1"
+LEFT JOIN pg_policy p ON p.polrelid = c.oid AND p.polname LIKE 'governance\\_%'
+WHERE c.relname IN ('pay', 'pay_1', 'plain_log') GROUP BY c.oid ORDER BY 1"
 q src "$GUARD_SQL" >"$work/src.guard"
 
 # --- 2. fingerprints ---------------------------------------------------------
@@ -219,6 +225,8 @@ for db in dst dst2 src; do
     case "$out" in *"must never be stored"*) ;; *) fail "$db: never-store not enforced after restore: $out" ;; esac
     out=$(psql -X -At -d "$db" -c "DELETE FROM pay WHERE who = 'alice'" 2>&1)
     case "$out" in *"legal hold"*) ;; *) fail "$db: legal hold not enforced after restore: $out" ;; esac
+    out=$(psql -X -At -q -d "$db" -c "SET ROLE dr_app; SELECT count(*) FROM plain_log" 2>&1)
+    [ "$out" = 1 ] || fail "$db: the blocked row of plain_log is not hidden from an app role after restore: $out"
     out=$(psql -X -At -d "$db" -c "DELETE FROM plain_log" 2>&1)
     case "$out" in *"minimum retention"*) ;; *) fail "$db: retention not enforced after restore: $out" ;; esac
     # the database's binding and region: db_bound is governed through them
