@@ -52,6 +52,8 @@ static const char *const vocab_cross_border[] = {
 	"forbidden", "consent", "authorization", "legal_basis", NULL
 };
 static const char *const vocab_action[] = {"block", "anonymize", "delete", NULL};
+/* how several retention rules combine, as a policy states it */
+static const char *const vocab_principle[] = {"longest_wins", "block_when_impossible", NULL};
 static const char *const vocab_effect[] = {"allow", "deny", NULL};
 static const char *const vocab_consent[] = {"required", "not_required", NULL};
 static const char *const vocab_request[] = {
@@ -239,6 +241,7 @@ static const FieldSpec retention_fields[] = {
 	F("minimum", FT_PERIOD, false),
 	F("maximum", FT_PERIOD, false),
 	F_ENUM("action", vocab_action, false),
+	F_ENUM("principle", vocab_principle, false),
 	F("source", FT_TEXT, true),
 	F("note", FT_TEXT, false),
 	F_END
@@ -915,8 +918,16 @@ check_retention_rule(SchemaCtx *ctx, YNode *map)
 	YNode	   *maximum = map_get(map, "maximum");
 	YNode	   *anchor = map_get(map, "anchor");
 	YNode	   *action = map_get(map, "action");
+	YNode	   *principle = map_get(map, "principle");
 
 	check_rule_id(ctx, map);
+	if (principle != NULL)
+	{
+		if (never || minimum || maximum || anchor || action)
+			schema_error(ctx, map, "A principle rule has only id, categories, principle and source.",
+						 "a retention principle cannot also have a period, anchor, action or never_store");
+		return;
+	}
 	if (never != NULL && strcmp(never->value, "true") == 0)
 	{
 		if (minimum || maximum || anchor || action)
@@ -925,7 +936,7 @@ check_retention_rule(SchemaCtx *ctx, YNode *map)
 		return;
 	}
 	if (minimum == NULL && maximum == NULL)
-		schema_error(ctx, map, "Give never_store: true, or an anchor with minimum and/or maximum.",
+		schema_error(ctx, map, "Give never_store: true, a principle, or an anchor with minimum and/or maximum.",
 					 "a retention rule needs never_store, minimum or maximum");
 	if (anchor == NULL)
 		schema_error(ctx, map, "The anchor is the event that starts the clock, such as created or account_closed.",
