@@ -65,6 +65,16 @@ SET ROLE life_app;
 SELECT id, name FROM accounts ORDER BY id;
 SET ROLE life_owner;
 SELECT id, name FROM accounts ORDER BY id;
+-- ... in a parallel plan too (the leader computes the cutoffs)
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET force_parallel_mode = on;
+SELECT count(*) AS app_sees_in_parallel FROM accounts;
+RESET force_parallel_mode;
+RESET min_parallel_table_scan_size;
+RESET parallel_tuple_cost;
+RESET parallel_setup_cost;
 SET ROLE life_admin;
 SELECT id, name FROM accounts ORDER BY id;
 -- ... who may not write them (GV006), nor may a superuser

@@ -93,7 +93,9 @@ DELETE FROM mail_log WHERE id = 1;
 INSERT INTO mail_log VALUES (2, 'lisi@example.cn', 'old login', now() - interval '2 years');
 SELECT governance.place_hold('mail_log', 'lisi@example.cn', 'case 2026-042') AS hold_id \gset
 DELETE FROM mail_log WHERE id = 2;
-\echo '-- governance.release_hold(hold_id), and the two-year-old row can go:'
+\echo '-- governance.release_hold(hold_id): the two-year-old row is no longer held, but it is past its'
+\echo '-- six months and how long logs are kept after that is left to the law (log_retention, unset):'
+\echo '-- it is blocked (restricted processing), and only a retention run may end it (section 12):'
 SELECT governance.release_hold(:hold_id) \gset
 DELETE FROM mail_log WHERE id = 2;
 
@@ -103,14 +105,17 @@ INSERT INTO payments VALUES (10, '赵六', '3456', NULL, 'CN-BJ', current_date -
                             (11, '钱七', '7890', NULL, 'CN-GD', current_date - 30);
 \echo '-- the text keeps data after an account is closed "as the law requires"; until a DBA says'
 \echo '-- how long (parameter after_account_closed), no closed account may be deleted:'
-DELETE FROM payments WHERE id = 10;
+SELECT rule_id, action, rows_due, detail FROM governance.retention_preview('payments');
 \echo '-- governance.set_parameter(''21vianet-online-2020'', ''after_account_closed'', ''P2Y''):'
 SELECT governance.set_parameter('21vianet-online-2020', 'after_account_closed', 'P2Y') \gset
 SELECT name, value FROM governance.parameters
 WHERE policy = '21vianet-online-2020' AND name = 'after_account_closed';
-\echo '-- an account closed 1000 days ago may now be deleted; one closed 30 days ago may not:'
+\echo '-- an account closed 1000 days ago is now due; one closed 30 days ago is not. Both are'
+\echo '-- blocked since their closing ("我们不会在此期间使用或处理您的信息"), so not even a superuser'
+\echo '-- deletes them by hand; the retention run does:'
 DELETE FROM payments WHERE id = 10;
-DELETE FROM payments WHERE id = 11;
+CALL governance.run_retention('payments');
+SELECT id, customer, closed FROM payments WHERE id IN (10, 11) ORDER BY id;
 
 \echo
 \echo '== 9. Errors are SQLSTATE class GV: WHEN SQLSTATE ''GV000'' catches them all'
@@ -133,3 +138,45 @@ DROP TABLE mail_log;
 ALTER TABLE mail_log DROP COLUMN created;
 \echo '-- forgetting where the database stores its data is refused while rows rely on it (no region means no row may stay):'
 SELECT governance.set_database_region(NULL) \gset
+
+\echo
+\echo '== 12. Retention: blocked rows vanish from applications at once; a DBA run ends them'
+\echo '-- a year of mail logs, one row a day, and the log retention set (jinpai-mail: at least six months):'
+SELECT governance.set_parameter('jinpai-mail', 'log_retention', 'P9M') \gset
+CREATE TABLE app_log (id bigint, account text, line text, created timestamptz NOT NULL);
+SELECT governance.bind('app_log', 'jinpai-mail') \gset
+SELECT governance.tag('app_log', 'line', 'category=log.network') \gset
+SELECT governance.tag('app_log', 'account', 'subject') \gset
+SELECT governance.tag('app_log', 'created', 'anchor=created') \gset
+CREATE INDEX ON app_log (created);
+INSERT INTO app_log SELECT i, 'user' || (i % 1000) || '@example.cn', 'login from 10.0.' || (i % 250) || '.' || (i % 7),
+                           now() - (i % 365) * interval '1 day'
+FROM generate_series(1, 200000) i;
+SELECT governance.place_hold('app_log', 'user7@example.cn', 'complaint 2026-311') AS log_hold \gset
+CREATE ROLE demo_app;
+GRANT SELECT, UPDATE, DELETE ON app_log TO demo_app;
+\echo '-- the application sees only the rows inside their nine months; governance_admin sees all:'
+SET ROLE demo_app;
+SELECT count(*) AS app_sees, min(created)::date AS oldest_it_sees FROM app_log;
+RESET ROLE;
+SELECT count(*) AS admin_sees FROM app_log;
+\echo '-- writing a blocked row, for a role that sees it, is refused:'
+UPDATE app_log SET line = 'edited' WHERE id = 300;
+\echo '-- what a run would do (an index range on created, nothing changes):'
+SELECT rule_id, action, rows_due, oldest_anchor::date FROM governance.retention_preview('app_log');
+\echo '-- the DBA runs it in batches of 5000 rows, each committed; a second session watches:'
+\! psql -X -q -c "CALL governance.run_retention('app_log', 5000)" &
+\! sleep 0.4
+SELECT rule_id, status, anonymized, batches FROM governance.retention_runs WHERE relation = 'public.app_log';
+\! sleep 3
+SELECT rule_id, status, anonymized, batches, blocked, finished_at IS NOT NULL AS finished
+FROM governance.retention_runs WHERE relation = 'public.app_log';
+\echo '-- the anonymized logs keep no address, their clock has stopped, and they are visible again;'
+\echo '-- the held subject''s rows are untouched:'
+SELECT line LIKE 'anon-%' AS anonymized, created = 'infinity' AS clock_stopped, count(*)
+FROM app_log GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT count(*) AS held_rows_kept FROM app_log WHERE account = 'user7@example.cn' AND line NOT LIKE 'anon-%'
+  AND created < now() - interval '9 months';
+\echo '-- governance.schedule_retention(''0 3 * * *'') would run it nightly with pg_cron; this cluster has none:'
+SELECT governance.schedule_retention('0 3 * * *');
+

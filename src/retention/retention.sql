@@ -49,16 +49,18 @@ COMMENT ON FUNCTION trim_retention_runs(interval) IS 'forget finished retention 
 -- Blocking (blocking.c).  The governance_blocked row security policy of
 -- every blocking table calls these, once per statement, as whoever reads
 -- the table: so every role may execute them.  They read only the table's
--- compiled rules.
+-- compiled rules.  PARALLEL RESTRICTED: building the rules of a table runs
+-- catalog queries, which a parallel worker may not; the leader computes
+-- the init plans and hands the cutoffs to the workers.
 -- ---------------------------------------------------------------------------
 CREATE FUNCTION _cutoff_date(rel regclass, col name) RETURNS date
-    AS 'MODULE_PATHNAME', 'governance_cutoff' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'governance_cutoff' LANGUAGE C STRICT STABLE PARALLEL RESTRICTED;
 CREATE FUNCTION _cutoff_timestamp(rel regclass, col name) RETURNS timestamp
-    AS 'MODULE_PATHNAME', 'governance_cutoff' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'governance_cutoff' LANGUAGE C STRICT STABLE PARALLEL RESTRICTED;
 CREATE FUNCTION _cutoff_timestamptz(rel regclass, col name) RETURNS timestamptz
-    AS 'MODULE_PATHNAME', 'governance_cutoff' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'governance_cutoff' LANGUAGE C STRICT STABLE PARALLEL RESTRICTED;
 CREATE FUNCTION _sees_blocked(rel regclass) RETURNS boolean
-    AS 'MODULE_PATHNAME', 'governance_sees_blocked' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'governance_sees_blocked' LANGUAGE C STRICT STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION _cutoff_date(regclass, name) IS 'row security of blocking tables: rows whose anchor is before this are blocked';
 COMMENT ON FUNCTION _cutoff_timestamp(regclass, name) IS 'row security of blocking tables: rows whose anchor is before this are blocked';
 COMMENT ON FUNCTION _cutoff_timestamptz(regclass, name) IS 'row security of blocking tables: rows whose anchor is before this are blocked';
