@@ -38,6 +38,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_policy.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "parser/parse_clause.h"
@@ -158,6 +159,13 @@ blocking_check_write(GuardRel *g, HeapTuple tup, TupleDesc desc, const char *wha
 	int			ndone = 0;
 
 	if (!g->blocking_writes || job_relid == g->relid)
+		return;
+	/*
+	 * Logical replication apply (and a superuser's session in replica
+	 * mode): the publisher decided, and a governed publisher only ever
+	 * changes blocked rows through its own retention runs.
+	 */
+	if (SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA)
 		return;
 	foreach(lc, g->lifecycle)
 	{

@@ -269,6 +269,33 @@ n=$(qq sub "SELECT count(*) FROM mail_log WHERE id = 1 AND created = '2099-01-01
 n=$(qq sub "SELECT count(*) FROM mail_trunc WHERE id = 1 AND created = '2099-01-01'")
 [ "$n" = 1 ] || fail "subscriber: mail_trunc was truncated by replication (count $n)"
 
+# --- a retention run on a governed publisher replicates to a governed subscriber ---
+# The run anonymizes rows that are blocked on both sides; the subscriber's guard
+# lets the apply worker change them (GV006 is for roles that see blocked rows
+# in ordinary sessions), so the two stay the same.
+for c in pub sub; do
+    qq "$c" "CREATE TABLE ret_log (id int PRIMARY KEY, line text, created timestamptz NOT NULL);
+             SELECT governance.bind('ret_log', 'jinpai-mail');
+             SELECT governance.tag('ret_log', 'line', 'category=log.network');
+             SELECT governance.tag('ret_log', 'created', 'anchor=created');
+             SELECT governance.set_parameter('jinpai-mail', 'log_retention', 'P9M');" >/dev/null
+done
+qq pub "INSERT INTO ret_log VALUES (1, 'login from 10.0.0.1', now() - interval '2 years'),
+                                   (2, 'login from 10.0.0.2', now() - interval '1 day');
+        CREATE PUBLICATION p_ret FOR TABLE ret_log" >/dev/null
+qq sub "CREATE SUBSCRIPTION s_ret CONNECTION '$CONN' PUBLICATION p_ret" >/dev/null
+ret_rows() { [ "$(q sub "SELECT count(*) FROM ret_log" 2>/dev/null)" = 2 ]; }
+wait_until 20 ret_rows || fail "ret_log's rows did not reach the subscriber within 20 s"
+q pub "CALL governance.run_retention('ret_log')" >/dev/null || fail "publisher: run_retention('ret_log') failed"
+[ "$(qq pub "SELECT count(*) FROM ret_log WHERE line LIKE 'anon-%' AND created = 'infinity'")" = 1 ] ||
+    fail "publisher: the run did not anonymize ret_log's two-year-old row"
+ret_applied() {
+    [ "$(q sub "SELECT string_agg(id || ':' || (line LIKE 'anon-%') || ':' || (created = 'infinity'), ',' ORDER BY id)
+               FROM ret_log" 2>/dev/null)" = "1:true:true,2:false:false" ]
+}
+wait_until 20 ret_applied ||
+    fail "subscriber: the publisher's retention run did not replicate into the governed ret_log within 20 s ($(grep -E 'logical replication worker .*ERROR' "$work/sub.log" | grep ret_log | tail -1))"
+
 if [ "$failures" -ne 0 ]; then
     echo "--- subscriber log (last 40 lines, errors and worker lines)"
     grep -E 'ERROR|FATAL|logical replication' "$work/sub.log" | tail -40
