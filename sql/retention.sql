@@ -119,6 +119,13 @@ ALTER TABLE accounts NO FORCE ROW LEVEL SECURITY;
 SELECT id FROM accounts ORDER BY id;
 RESET ROLE;
 SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = 'accounts'::regclass;
+-- blocked rows are kept for the law: the owner, who cannot see them, cannot
+-- destroy them wholesale either
+SET ROLE life_owner;
+TRUNCATE accounts;
+DROP TABLE accounts;
+ALTER TABLE accounts DROP COLUMN name;
+RESET ROLE;
 -- renaming the anchor column keeps blocking on it
 ALTER TABLE accounts RENAME COLUMN closed_at TO closed;
 SET ROLE life_app;
@@ -252,6 +259,13 @@ SELECT id, who FROM events ORDER BY id;
 SELECT rule_id, deleted, partitions_dropped, detail FROM governance.retention_runs
 WHERE relation = 'public.events' AND rule_id = 'life.events';
 SELECT governance.release_hold(:hold);
+
+-- ------------------------------------------------------------ every table at once
+CALL governance.run_retention();
+SELECT relation, count(*) AS rules, bool_and(status IN ('done', 'skipped')) AS all_done
+FROM governance.retention_runs
+WHERE run_id = (SELECT max(run_id) FROM governance.retention_runs)
+GROUP BY relation ORDER BY relation;
 
 -- ------------------------------------------------------------ bad input
 CALL governance.run_retention('no_such_table');

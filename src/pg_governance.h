@@ -289,6 +289,8 @@ extern bool life_anchor_before(Datum value, Datum cutoff, Oid typid);
 extern void blocking_sync(Oid relid, bool governed);
 extern void blocking_check_write(GuardRel *g, HeapTuple tup, TupleDesc desc,
 								 const char *what);
+extern GuardLife *blocking_row_rule(GuardRel *g, HeapTuple tup, TupleDesc desc);
+extern void blocking_error(GuardRel *g, GuardLife *by, const char *what) pg_attribute_noreturn();
 extern void blocking_job_begin(Oid relid);
 extern void blocking_job_end(void);
 extern bool blocking_is_own_policy_name(const char *name);

@@ -662,8 +662,9 @@ anchor_is_infinite(Datum value, Oid typid)
 
 typedef struct Retained
 {
-	char		why;			/* 'H' hold, 'M' minimum retention, 0 none */
+	char		why;			/* 'H' hold, 'M' minimum retention, 'B' blocked, 0 none */
 	GuardMin   *min;
+	GuardLife  *block;
 	char	   *subject;
 	char	   *hold_id;
 	TimestampTz until;
@@ -767,6 +768,15 @@ caller_may_read(GuardRel *g)
 static void pg_attribute_noreturn()
 retained_error_for(GuardRel *g, const Retained *r, const char *what, bool may_read)
 {
+	/* (a blocked row's error shows no value of the row either way) */
+	if (r->why == 'B')
+		ereport(ERROR,
+				(errcode(ERRCODE_GV_BLOCKED),
+				 errmsg("cannot %s: rows of table %s are blocked (restricted processing)", what, g->relname),
+				 errdetail("Table %s, column %s (anchor %s), policy %s, rule %s: \"%s\". Blocked rows are kept for the law, not used.",
+						   g->relname, r->block->anchor_column, r->block->anchor, g->policy,
+						   r->block->rule.rule_id, r->block->rule.source),
+				 errhint("A retention run ends them (CALL governance.run_retention()); pg_governance.allow_destructive_ddl lets a superuser go ahead.")));
 	/* an error never shows a value of a row the caller may not read */
 	if (!may_read)
 		retained_error_redacted(g, r, what);
@@ -992,6 +1002,7 @@ guard_probe(Oid relid, const char *what)
 	MemoryContext old;
 	Retained	found = {0};
 	bool		may_read;
+	bool		blocked;
 
 	if (governance_allow_destructive_ddl)
 		return;
@@ -1005,7 +1016,9 @@ guard_probe(Oid relid, const char *what)
 				 errmsg("cannot %s: the governance labels of table %s do not resolve", what, g->relname),
 				 errdetail("%s", g->fail_closed),
 				 errhint("Fix the label or the column first; pg_governance.allow_destructive_ddl lets a superuser go ahead.")));
-	if (g->minimums == NIL && g->held_subjects == NIL)
+	/* (the apply worker follows its publisher: see blocking_check_write) */
+	blocked = g->blocking_writes && SessionReplicationRole != SESSION_REPLICATION_ROLE_REPLICA;
+	if (g->minimums == NIL && g->held_subjects == NIL && !blocked)
 		return;
 	may_read = caller_may_read(g);
 
@@ -1025,6 +1038,10 @@ guard_probe(Oid relid, const char *what)
 		old = MemoryContextSwitchTo(rowcxt);
 		tup = ExecFetchSlotHeapTuple(slot, false, &shouldfree);
 		r = row_retained(g, tup, RelationGetDescr(rel));
+		/* a blocked row is reported only if no row is held or retained */
+		if (!r.why && blocked && !found.why &&
+			(r.block = blocking_row_rule(g, tup, RelationGetDescr(rel))) != NULL)
+			found = r, found.why = 'B';
 		MemoryContextSwitchTo(old);
 		if (r.why)
 		{

@@ -147,26 +147,16 @@ governance_sees_blocked(PG_FUNCTION_ARGS)
 /* ------------------------------------------------------------ writes */
 
 /*
- * GV006: a role that sees blocked rows (an administrator, a superuser, a
- * role with BYPASSRLS) may not change or delete them; only the retention
- * run (and erasure) act on them.
+ * The rule under which a row is blocked now, or NULL.  The same cutoffs
+ * as the governance_blocked policy.
  */
-void
-blocking_check_write(GuardRel *g, HeapTuple tup, TupleDesc desc, const char *what)
+GuardLife *
+blocking_row_rule(GuardRel *g, HeapTuple tup, TupleDesc desc)
 {
 	ListCell   *lc;
 	AttrNumber	done[16];
 	int			ndone = 0;
 
-	if (!g->blocking_writes || job_relid == g->relid)
-		return;
-	/*
-	 * Logical replication apply (and a superuser's session in replica
-	 * mode): the publisher decided, and a governed publisher only ever
-	 * changes blocked rows through its own retention runs.
-	 */
-	if (SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA)
-		return;
 	foreach(lc, g->lifecycle)
 	{
 		GuardLife  *l = lfirst(lc);
@@ -188,16 +178,45 @@ blocking_check_write(GuardRel *g, HeapTuple tup, TupleDesc desc, const char *wha
 		if (!life_column_period(g, l->anchor_attno, &period, &by))
 			continue;
 		v = heap_getattr(tup, l->anchor_attno, desc, &isnull);
-		if (isnull || !life_anchor_before(v, life_cutoff(&period, l->anchor_typid), l->anchor_typid))
-			continue;
-		ereport(ERROR,
-				(errcode(ERRCODE_GV_BLOCKED),
-				 errmsg("cannot %s a blocked row of table %s", what, g->relname),
-				 errdetail("Table %s, column %s (anchor %s), policy %s, rule %s: \"%s\". The row's period has ended: it is kept for the law (restricted processing), not used.",
-						   g->relname, by->anchor_column, by->anchor, g->policy,
-						   by->rule.rule_id, by->rule.source),
-				 errhint("Blocked rows are anonymized or deleted by CALL governance.run_retention(); a legal hold keeps them.")));
+		if (!isnull && life_anchor_before(v, life_cutoff(&period, l->anchor_typid), l->anchor_typid))
+			return by;
 	}
+	return NULL;
+}
+
+void
+blocking_error(GuardRel *g, GuardLife *by, const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_GV_BLOCKED),
+			 errmsg("cannot %s a blocked row of table %s", what, g->relname),
+			 errdetail("Table %s, column %s (anchor %s), policy %s, rule %s: \"%s\". The row's period has ended: it is kept for the law (restricted processing), not used.",
+					   g->relname, by->anchor_column, by->anchor, g->policy,
+					   by->rule.rule_id, by->rule.source),
+			 errhint("Blocked rows are anonymized or deleted by CALL governance.run_retention(); a legal hold keeps them.")));
+}
+
+/*
+ * GV006: a role that sees blocked rows (an administrator, a superuser, a
+ * role with BYPASSRLS) may not change or delete them; only the retention
+ * run (and erasure) act on them.
+ */
+void
+blocking_check_write(GuardRel *g, HeapTuple tup, TupleDesc desc, const char *what)
+{
+	GuardLife  *by;
+
+	if (!g->blocking_writes || job_relid == g->relid)
+		return;
+	/*
+	 * Logical replication apply (and a superuser's session in replica
+	 * mode): the publisher decided, and a governed publisher only ever
+	 * changes blocked rows through its own retention runs.
+	 */
+	if (SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA)
+		return;
+	if ((by = blocking_row_rule(g, tup, desc)) != NULL)
+		blocking_error(g, by, what);
 }
 
 /* ------------------------------------------------------------ policies */
