@@ -822,8 +822,18 @@ governance_retention_start(PG_FUNCTION_ARGS)
 	run->run_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	gov_spi_end(&spi);
 	/* dry_run is the last column of every row this run writes */
-	foreach(lc, roots)
-		plan_root(lfirst_oid(lc));
+	/* a planning error leaves no table locked against other runs */
+	PG_TRY();
+	{
+		foreach(lc, roots)
+			plan_root(lfirst_oid(lc));
+	}
+	PG_CATCH();
+	{
+		retention_forget_run();
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 	PG_RETURN_INT64(run->run_id);
 }
 
