@@ -58,7 +58,7 @@ DATA_policies = $(wildcard policies/*.yaml)
 REGRESS = types policy_load labels guard guard_prepare escalation owner_escapes violating_rows anonymize retention
 REGRESS_OPTS = --inputdir=. --load-extension=pg_governance
 # isolation tests (specs/*.spec): concurrent sessions
-ISOLATION = guard_concurrency guard_races
+ISOLATION = guard_concurrency guard_races retention_concurrency
 ISOLATION_OPTS = --load-extension=pg_governance
 
 PG_CPPFLAGS = -I$(srcdir)/src

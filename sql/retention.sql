@@ -265,6 +265,7 @@ CALL governance.run_retention();
 SELECT relation, count(*) AS rules, bool_and(status IN ('done', 'skipped')) AS all_done
 FROM governance.retention_runs
 WHERE run_id = (SELECT max(run_id) FROM governance.retention_runs)
+  AND relation = ANY ('{public.accounts,public.addresses,public.events,public.logs,public.people,public.staff}')
 GROUP BY relation ORDER BY relation;
 
 -- ------------------------------------------------------------ bad input

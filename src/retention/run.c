@@ -71,7 +71,7 @@ PG_FUNCTION_INFO_V1(governance_retention_finish);
 PG_FUNCTION_INFO_V1(governance_retention_item_failed);
 
 /* advisory lock space of runs: (this key, table oid) */
-#define RUN_LOCK_KEY	0x52455431	/* "RET1" */
+#define RUN_LOCK_KEY	1380275249	/* 0x52455431, "RET1" */
 
 typedef enum ItemKind
 {
@@ -104,6 +104,7 @@ typedef struct RunState
 } RunState;
 
 static RunState *run = NULL;
+static bool callback_registered = false;
 
 /* ------------------------------------------------------------ helpers */
 
@@ -539,6 +540,20 @@ governance_retention_preview(PG_FUNCTION_ARGS)
 
 /* ------------------------------------------------------------ run state */
 
+/*
+ * A run's procedure that fails for good (an error outside its step's
+ * exception block, such as a cancel that arrives during a COMMIT) aborts
+ * the top-level transaction: the run is over, and its tables are freed
+ * for other runs, which then mark its rows aborted.  The steps' own
+ * errors abort only their subtransaction.
+ */
+static void
+run_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT && run != NULL)
+		retention_forget_run();
+}
+
 void
 retention_forget_run(void)
 {
@@ -618,7 +633,9 @@ run_add(const RunItem *item, const char *column, int64 n, const char *note)
 	runs_write(psprintf("UPDATE governance.retention_runs SET %s = %s OPERATOR(pg_catalog.+) $4, "
 						"  batches = batches OPERATOR(pg_catalog.+) 1, "
 						"  detail = CASE WHEN $5 IS NULL THEN detail "
-						"                WHEN detail IS NULL THEN $5 ELSE detail OPERATOR(pg_catalog.||) '; ' OPERATOR(pg_catalog.||) $5 END "
+						"                WHEN detail IS NULL THEN $5 "
+						"                WHEN pg_catalog.length(detail) OPERATOR(pg_catalog.>) 2000 THEN detail "
+						"                ELSE detail OPERATOR(pg_catalog.||) '; ' OPERATOR(pg_catalog.||) $5 END "
 						"WHERE run_id OPERATOR(pg_catalog.=) $1 AND relation OPERATOR(pg_catalog.=) $2 "
 						"  AND rule_id OPERATOR(pg_catalog.=) $3",
 						column, column),
@@ -760,15 +777,25 @@ plan_root(Oid root)
 	add_item(ITEM_COUNT, root, root_name, InvalidOid, NULL);
 }
 
-/* runs left "running" by a backend that is gone (kill -9, crash) */
+/*
+ * Runs left "running" by a backend that is gone (kill -9, crash), or that
+ * no longer holds the table (its procedure failed): a running run holds
+ * each of its tables' advisory locks until it is done with the table.
+ */
 static void
 mark_abandoned(void)
 {
 	runs_write("UPDATE governance.retention_runs r SET status = 'aborted', finished_at = pg_catalog.clock_timestamp(), "
 			   "  detail = 'the run''s session ended before it finished (everything it recorded was committed)' "
-			   "WHERE r.status OPERATOR(pg_catalog.=) 'running' AND (r.pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid() "
-			   "  OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_get_activity(r.pid) a "
-			   "                 WHERE a.backend_start OPERATOR(pg_catalog.<=) r.started_at))",
+			   "WHERE r.status OPERATOR(pg_catalog.=) 'running' AND NOT EXISTS ("
+			   "  SELECT 1 FROM pg_catalog.pg_locks l "
+			   "  WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.granted "
+			   "    AND l.database OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d "
+			   "                                           WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()) "
+			   "    AND l.classid OPERATOR(pg_catalog.=) " CppAsString2(RUN_LOCK_KEY) "::pg_catalog.oid "
+			   "    AND l.objid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(r.relation)::pg_catalog.oid "
+			   "    AND l.objsubid OPERATOR(pg_catalog.=) 3 AND l.pid OPERATOR(pg_catalog.=) r.pid "
+			   "    AND l.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid())",
 			   0, NULL, NULL, NULL);
 }
 
@@ -806,6 +833,11 @@ governance_retention_start(PG_FUNCTION_ARGS)
 				 errmsg("batch_size must be greater than zero, not %d", batch_size),
 				 errdetail("Each batch processes at most batch_size rows and commits."),
 				 errhint("The default is 10000.")));
+	if (!callback_registered)
+	{
+		RegisterXactCallback(run_xact_callback, NULL);
+		callback_registered = true;
+	}
 	retention_forget_run();
 	roots = roots_for(rel);
 	cxt = AllocSetContextCreate(TopMemoryContext, "pg_governance retention run",
@@ -1014,9 +1046,11 @@ step_rows(RunItem *item)
 	int64		failed = 0;
 	char	   *note = NULL;
 	bool		isnull;
+	MemoryContext caller;
 
 	if (get_rel_relkind(item->leaf) != RELKIND_RELATION)
 		return false;			/* dropped meanwhile */
+	caller = CurrentMemoryContext;
 	g = guard_get(item->leaf);
 	d = find_rule(g, item->rule_id);
 	if (d == NULL || !life_destroys(d) || d->maximum == NULL)
@@ -1114,11 +1148,13 @@ step_rows(RunItem *item)
 				else
 					failed++;
 			}
+			/* (in the caller's memory: SPI's goes with owner_spi_end) */
 			if (failed > 0)
-				note = psprintf("%lld row(s) of %s could not be %s (SQLSTATE %s: %s); they stay blocked",
-								(long long) failed, qrel,
-								d->action == LIFE_DELETE ? "deleted" : "anonymized",
-								unpack_sql_state(err->sqlerrcode), err->message);
+				note = MemoryContextStrdup(caller,
+										   psprintf("%lld row(s) of %s could not be %s (SQLSTATE %s: %s); they stay blocked",
+													(long long) failed, qrel,
+													d->action == LIFE_DELETE ? "deleted" : "anonymized",
+													unpack_sql_state(err->sqlerrcode), err->message));
 		}
 	}
 	owner_spi_end(&o);
