@@ -35,4 +35,5 @@ _PG_init(void)
 	register_label_provider(GOVERNANCE_PROVIDER, label_object_relabel);
 	guard_prepare_init();
 	guard_drop_init();
+	blocking_init();
 }

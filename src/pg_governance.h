@@ -286,6 +286,7 @@ extern const char *life_action_name(LifeAction a);
 extern bool life_anchor_before(Datum value, Datum cutoff, Oid typid);
 
 /* blocking.c: rows whose residence has ended, hidden by row security */
+extern void blocking_init(void);
 extern void blocking_sync(Oid relid, bool governed);
 extern void blocking_check_write(GuardRel *g, HeapTuple tup, TupleDesc desc,
 								 const char *what);

@@ -721,9 +721,10 @@ row_retained(GuardRel *g, HeapTuple tup, TupleDesc desc)
 			r.until = DT_NOEND;
 			return r;
 		}
-		until = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
-														TimestampTzGetDatum(anchor_to_timestamptz(v, m->anchor_typid)),
-														PointerGetDatum(m->minimum)));
+		/* on the UTC calendar, as the anchor is read (not the session's TimeZone) */
+		until = (TimestampTz) DatumGetTimestamp(DirectFunctionCall2(timestamp_pl_interval,
+																	TimestampGetDatum((Timestamp) anchor_to_timestamptz(v, m->anchor_typid)),
+																	PointerGetDatum(m->minimum)));
 		if (until > GetCurrentTransactionStartTimestamp())
 		{
 			r.why = 'M';

@@ -34,10 +34,13 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/xact.h"
+#include "executor/executor.h"
 #include "catalog/indexing.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_policy.h"
 #include "catalog/pg_type.h"
+#include "commands/comment.h"
 #include "commands/trigger.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
@@ -64,19 +67,116 @@ PG_FUNCTION_INFO_V1(governance_sees_blocked);
 #define BLOCKED_POLICY	"governance_blocked"
 #define OPEN_POLICY		"governance_open"
 
-/* the relation a retention run in this backend is processing */
+/*
+ * The relation a retention run (or preview) of this backend is reading,
+ * and the executor depth of its own statements: only they see the
+ * relation's blocked rows and may change them.  Code of the table's owner
+ * that runs inside them (a trigger, a policy function) runs its queries
+ * deeper, and sees nothing more than the owner does.  The flag dies with
+ * the (sub)transaction that set it, whatever error ends it.
+ */
 static Oid	job_relid = InvalidOid;
+static int	job_depth = -1;
+static SubTransactionId job_subxid = InvalidSubTransactionId;
 
+/* executor depth, counted as pg_stat_statements counts it */
+static int	exec_depth = 0;
+static ExecutorRun_hook_type prev_ExecutorRun = NULL;
+static ExecutorFinish_hook_type prev_ExecutorFinish = NULL;
+
+static void
+blocking_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction, uint64 count,
+					 bool execute_once)
+{
+	exec_depth++;
+	PG_TRY();
+	{
+		if (prev_ExecutorRun)
+			prev_ExecutorRun(queryDesc, direction, count, execute_once);
+		else
+			standard_ExecutorRun(queryDesc, direction, count, execute_once);
+	}
+	PG_FINALLY();
+	{
+		exec_depth--;
+	}
+	PG_END_TRY();
+}
+
+static void
+blocking_ExecutorFinish(QueryDesc *queryDesc)
+{
+	exec_depth++;
+	PG_TRY();
+	{
+		if (prev_ExecutorFinish)
+			prev_ExecutorFinish(queryDesc);
+		else
+			standard_ExecutorFinish(queryDesc);
+	}
+	PG_FINALLY();
+	{
+		exec_depth--;
+	}
+	PG_END_TRY();
+}
+
+static void
+job_reset(void)
+{
+	job_relid = InvalidOid;
+	job_depth = -1;
+	job_subxid = InvalidSubTransactionId;
+}
+
+static void
+blocking_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
+		event == XACT_EVENT_COMMIT || event == XACT_EVENT_PRE_PREPARE)
+		job_reset();
+}
+
+static void
+blocking_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						  SubTransactionId parentSubid, void *arg)
+{
+	/* the subtransaction that set the flag, or one around it, is gone */
+	if (event == SUBXACT_EVENT_ABORT_SUB && OidIsValid(job_relid) && mySubid <= job_subxid)
+		job_reset();
+}
+
+void
+blocking_init(void)
+{
+	prev_ExecutorRun = ExecutorRun_hook;
+	ExecutorRun_hook = blocking_ExecutorRun;
+	prev_ExecutorFinish = ExecutorFinish_hook;
+	ExecutorFinish_hook = blocking_ExecutorFinish;
+	RegisterXactCallback(blocking_xact_callback, NULL);
+	RegisterSubXactCallback(blocking_subxact_callback, NULL);
+}
+
+/* the next statement run through SPI (and only it) reads relid as the run */
 void
 blocking_job_begin(Oid relid)
 {
 	job_relid = relid;
+	job_depth = exec_depth + 1;
+	job_subxid = GetCurrentSubTransactionId();
 }
 
 void
 blocking_job_end(void)
 {
-	job_relid = InvalidOid;
+	job_reset();
+}
+
+/* is this the run's own statement on relid? */
+static bool
+job_statement(Oid relid)
+{
+	return OidIsValid(job_relid) && job_relid == relid && exec_depth == job_depth;
 }
 
 /* does this database's version of the extension block (0.2 on)? */
@@ -141,7 +241,7 @@ governance_sees_blocked(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
 
-	PG_RETURN_BOOL((OidIsValid(job_relid) && job_relid == relid) || governance_is_admin());
+	PG_RETURN_BOOL(job_statement(relid) || governance_is_admin());
 }
 
 /* ------------------------------------------------------------ writes */
@@ -206,7 +306,7 @@ blocking_check_write(GuardRel *g, HeapTuple tup, TupleDesc desc, const char *wha
 {
 	GuardLife  *by;
 
-	if (!g->blocking_writes || job_relid == g->relid)
+	if (!g->blocking_writes || job_statement(g->relid))
 		return;
 	/*
 	 * Logical replication apply (and a superuser's session in replica
@@ -329,6 +429,8 @@ analysed_expression(Oid relid, const char *text)
 /* what a table's pg_policy rows say, as far as we care */
 typedef struct PolicyState
 {
+	Oid			blocked_oid;
+	int			own_policies;	/* the table's own, permissive or not */
 	bool		blocked_exists;
 	bool		blocked_ok;		/* restrictive, ALL, PUBLIC, expected USING */
 	bool		open_exists;
@@ -393,6 +495,7 @@ read_policies(Oid relid, Node *expected)
 			Node	   *check = policy_expr(tup, catalog, Anum_pg_policy_polwithcheck);
 
 			st.blocked_exists = true;
+			st.blocked_oid = pol->oid;
 			st.blocked_ok = !pol->polpermissive && policy_for_public_all(pol, tup, catalog) &&
 				is_true_const(check) && expected &&
 				equal(policy_expr(tup, catalog, Anum_pg_policy_polqual), expected);
@@ -404,8 +507,12 @@ read_policies(Oid relid, Node *expected)
 				is_true_const(policy_expr(tup, catalog, Anum_pg_policy_polqual)) &&
 				is_true_const(policy_expr(tup, catalog, Anum_pg_policy_polwithcheck));
 		}
-		else if (pol->polpermissive)
-			st.own_permissive++;
+		else
+		{
+			st.own_policies++;
+			if (pol->polpermissive)
+				st.own_permissive++;
+		}
 	}
 	systable_endscan(scan);
 	table_close(catalog, AccessShareLock);
@@ -436,6 +543,72 @@ blocking_policy_reads(Oid relid, const char *colname)
 }
 
 /*
+ * How row security was before the guard turned it on, kept in the
+ * comment of governance_blocked (dumped and restored with it), so that
+ * untagging gives it back and governance_open is added only where row
+ * security was off: a table that denied by default, or whose only
+ * policies were restrictive, is not opened by being governed.
+ */
+#define PRIOR_FORMAT	"pg_governance: row security before the guard: enabled=%s forced=%s"
+
+static void
+prior_state(Oid policy_oid, bool *rls, bool *force)
+{
+	char	   *c = OidIsValid(policy_oid) ? GetComment(policy_oid, PolicyRelationId, 0) : NULL;
+
+	*rls = false;
+	*force = false;
+	if (c == NULL)
+		return;
+	*rls = strstr(c, "enabled=on") != NULL;
+	*force = strstr(c, "forced=on") != NULL;
+}
+
+/*
+ * A query on an ancestor (an inheritance parent, a partitioned table)
+ * returns this table's rows under the ancestor's row security, not this
+ * table's: every ancestor must block at least what this table blocks,
+ * on the same anchor columns, or its blocked rows would show there.
+ */
+static void
+check_ancestors(Oid relid, GuardRel *g, List *anchors)
+{
+	ListCell   *lc;
+	ListCell   *a;
+
+	foreach(lc, guard_ancestors(relid))
+	{
+		Oid			anc = lfirst_oid(lc);
+		GuardRel   *ga = guard_get(anc);
+
+		foreach(a, anchors)
+		{
+			AnchorCol  *col = lfirst(a);
+			AttrNumber	attno = get_attnum(anc, col->name);
+			Interval	mine;
+			Interval	theirs;
+			bool		ok;
+
+			(void) life_column_period(g, col->attno, &mine, NULL);
+			ok = ga->governed && ga->policy && ga->blocking && !ga->fail_closed &&
+				attno != InvalidAttrNumber &&
+				life_column_period(ga, attno, &theirs, NULL) &&
+				DatumGetInt32(DirectFunctionCall2(interval_cmp, PointerGetDatum(&theirs),
+												  PointerGetDatum(&mine))) <= 0;
+			if (!ok)
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("cannot block rows of table %s: its parent %s does not block them", g->relname,
+								quote_qualified_identifier(get_namespace_name(get_rel_namespace(anc)),
+														   get_rel_name(anc))),
+						 errdetail("A query on the parent returns this table's rows under the parent's row security; the rows whose period has ended under column %s would show there.",
+								   quote_identifier(col->name)),
+						 errhint("Tag the parent instead (its labels govern its partitions and children), or detach the table first.")));
+		}
+	}
+}
+
+/*
  * blocking_sync
  *		Bring a table's row security in line with its rules.  Changes
  *		nothing (and takes no stronger lock) when all is in line.
@@ -452,6 +625,8 @@ blocking_sync(Oid relid, bool governed)
 	HeapTuple	ctup;
 	bool		rls;
 	bool		force;
+	bool		prior_rls;
+	bool		prior_force;
 	char	   *qrel;
 	List	   *cmds = NIL;
 	ListCell   *lc;
@@ -473,6 +648,7 @@ blocking_sync(Oid relid, bool governed)
 		want = false;
 	if (want)
 	{
+		check_ancestors(relid, g, anchors);
 		expr = blocked_expression(relid, anchors);
 		expected = analysed_expression(relid, expr);
 	}
@@ -485,6 +661,13 @@ blocking_sync(Oid relid, bool governed)
 	ReleaseSysCache(ctup);
 	qrel = psprintf("%s.%s", quote_identifier(get_namespace_name(get_rel_namespace(relid))),
 					quote_identifier(get_rel_name(relid)));
+	if (st.blocked_exists)
+		prior_state(st.blocked_oid, &prior_rls, &prior_force);
+	else
+	{
+		prior_rls = rls;
+		prior_force = force;
+	}
 
 	if (!want)
 	{
@@ -492,21 +675,34 @@ blocking_sync(Oid relid, bool governed)
 			cmds = lappend(cmds, psprintf("DROP POLICY %s ON %s", BLOCKED_POLICY, qrel));
 		if (st.open_exists)
 			cmds = lappend(cmds, psprintf("DROP POLICY %s ON %s", OPEN_POLICY, qrel));
-		/* row security was ours if no policy of the table's own is left */
-		if ((st.blocked_exists || st.open_exists) && st.own_permissive == 0 &&
-			(rls || force))
-			cmds = lappend(cmds, psprintf("ALTER TABLE %s NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY", qrel));
+		/* as it was before; still enabled if the table now has policies of its own */
+		if (st.blocked_exists)
+		{
+			bool		keep_rls = prior_rls || st.own_policies > 0;
+
+			if (keep_rls != rls || prior_force != force)
+				cmds = lappend(cmds, psprintf("ALTER TABLE %s %s ROW LEVEL SECURITY, %s ROW LEVEL SECURITY", qrel,
+											  prior_force ? "FORCE" : "NO FORCE",
+											  keep_rls ? "ENABLE" : "DISABLE"));
+		}
 	}
 	else
 	{
+		bool		want_open = !prior_rls && st.own_permissive == 0;
+
 		if (st.blocked_exists && !st.blocked_ok)
 			cmds = lappend(cmds, psprintf("DROP POLICY %s ON %s", BLOCKED_POLICY, qrel));
 		if (!st.blocked_ok)
+		{
 			cmds = lappend(cmds, psprintf("CREATE POLICY %s ON %s AS RESTRICTIVE FOR ALL TO PUBLIC USING (%s) WITH CHECK (true)",
 										  BLOCKED_POLICY, qrel, expr));
-		if (st.open_exists && (!st.open_ok || st.own_permissive > 0))
+			cmds = lappend(cmds, psprintf("COMMENT ON POLICY %s ON %s IS %s", BLOCKED_POLICY, qrel,
+										  quote_literal_cstr(psprintf(PRIOR_FORMAT, prior_rls ? "on" : "off",
+																	  prior_force ? "on" : "off"))));
+		}
+		if (st.open_exists && (!st.open_ok || !want_open))
 			cmds = lappend(cmds, psprintf("DROP POLICY %s ON %s", OPEN_POLICY, qrel));
-		if (st.own_permissive == 0 && !(st.open_exists && st.open_ok))
+		if (want_open && !(st.open_exists && st.open_ok))
 			cmds = lappend(cmds, psprintf("CREATE POLICY %s ON %s AS PERMISSIVE FOR ALL TO PUBLIC USING (true) WITH CHECK (true)",
 										  OPEN_POLICY, qrel));
 		if (!rls || !force)

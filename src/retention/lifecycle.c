@@ -137,13 +137,18 @@ life_column_period(GuardRel *g, AttrNumber attno, Interval *out, GuardLife **by)
 	return true;
 }
 
-/* now - period, as a timestamptz (UTC instant) */
+/*
+ * now - period, as a timestamptz (UTC instant).  The months and days of
+ * the period are taken on the UTC calendar (timestamp arithmetic on the
+ * instant's UTC reading), never the session's TimeZone: a session could
+ * otherwise move what is blocked by an hour across daylight saving time.
+ */
 static TimestampTz
 now_minus(const Interval *period)
 {
-	return DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
-												   TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
-												   PointerGetDatum(period)));
+	return (TimestampTz) DatumGetTimestamp(DirectFunctionCall2(timestamp_mi_interval,
+															   TimestampGetDatum((Timestamp) GetCurrentTransactionStartTimestamp()),
+															   PointerGetDatum(period)));
 }
 
 /*

@@ -41,6 +41,8 @@
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
+#include "catalog/pg_trigger.h"
+#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -135,6 +137,59 @@ qualified_name(Oid relid)
 {
 	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 									  get_rel_name(relid));
+}
+
+/*
+ * Code of the table's owner that would see the blocked rows a run or a
+ * preview reads: the table's own row security policies (evaluated on
+ * every row the run's query reads), and, for a run that changes rows,
+ * user triggers and rules on that command (they receive the old rows).
+ * Such a table is left alone, its rows blocked, and the reason given:
+ * fail closed rather than hand blocked data to the owner.  Returns NULL
+ * when there is none.  events: TRIGGER_TYPE_DELETE and/or _UPDATE, or 0
+ * for a read.
+ */
+static char *
+owner_code_problem(Oid relid, int events)
+{
+	GovSpi		spi;
+	Oid			types[2] = {OIDOID, INT4OID};
+	Datum		values[2] = {ObjectIdGetDatum(relid), Int32GetDatum(events)};
+	char	   *policies;
+	char	   *triggers;
+	char	   *rules;
+	char	   *result = NULL;
+	MemoryContext caller = CurrentMemoryContext;
+
+	gov_spi_begin(&spi, true);
+	if (SPI_execute_with_args("SELECT "
+							  " (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(p.polname), ', ') "
+							  "  FROM pg_catalog.pg_policy p WHERE p.polrelid OPERATOR(pg_catalog.=) $1 "
+							  "  AND p.polname OPERATOR(pg_catalog.<>) ALL ('{governance_blocked,governance_open}')), "
+							  " (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(t.tgname), ', ') "
+							  "  FROM pg_catalog.pg_trigger t WHERE t.tgrelid OPERATOR(pg_catalog.=) $1 "
+							  "  AND NOT t.tgisinternal AND t.tgenabled OPERATOR(pg_catalog.=) ANY ('{O,A}') "
+							  "  AND (t.tgtype::pg_catalog.int4 OPERATOR(pg_catalog.&) $2) OPERATOR(pg_catalog.<>) 0), "
+							  " (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(r.rulename), ', ') "
+							  "  FROM pg_catalog.pg_rewrite r WHERE r.ev_class OPERATOR(pg_catalog.=) $1 "
+							  "  AND $2 OPERATOR(pg_catalog.<>) 0 AND r.rulename OPERATOR(pg_catalog.<>) '_RETURN' "
+							  "  AND r.ev_enabled OPERATOR(pg_catalog.=) ANY ('{O,A}'))",
+							  2, types, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "pg_governance: could not read the table's policies, triggers and rules");
+	policies = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	triggers = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	rules = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+	if (policies || triggers || rules)
+		result = MemoryContextStrdup(caller,
+									 psprintf("table %s has %s%s%s%s%s of its owner's, which would see its blocked rows: they stay blocked",
+											  qualified_name(relid),
+											  policies ? psprintf("row security policies (%s)", policies) : "",
+											  policies && (triggers || rules) ? " and " : "",
+											  triggers ? psprintf("triggers (%s)", triggers) : "",
+											  triggers && rules ? " and " : "",
+											  rules ? psprintf("rules (%s)", rules) : ""));
+	gov_spi_end(&spi);
+	return result;
 }
 
 static Oid
@@ -295,6 +350,7 @@ spi_run(const char *sql, Params *p, bool read_only, int expect)
 
 typedef struct Tally
 {
+	char	   *problem;		/* why a leaf was not counted */
 	int64		rows;
 	bool		has_oldest;
 	TimestampTz oldest;
@@ -314,14 +370,23 @@ anchor_as_timestamptz(Datum v, Oid typid)
 	}
 }
 
-/* count the rows of leaf matching pred and their oldest anchor */
-static void
+/*
+ * Count the rows of leaf matching pred and their oldest anchor; false
+ * (nothing counted, why in t->problem) when owner code would see them.
+ */
+static bool
 tally(Oid leaf, const char *pred, Params *p, GuardLife *l, Tally *t)
 {
 	OwnerSpi	o;
 	bool		isnull;
 	Datum		v;
+	char	   *problem = owner_code_problem(leaf, 0);
 
+	if (problem)
+	{
+		t->problem = problem;
+		return false;
+	}
 	owner_spi_begin(&o, leaf);
 	spi_run(psprintf("SELECT pg_catalog.count(*), pg_catalog.min(%s) FROM ONLY %s WHERE %s",
 					 quote_identifier(l->anchor_column), qualified_name(leaf), pred),
@@ -337,6 +402,7 @@ tally(Oid leaf, const char *pred, Params *p, GuardLife *l, Tally *t)
 		t->has_oldest = true;
 	}
 	owner_spi_end(&o);
+	return true;
 }
 
 /* the tables with rows under root: itself, or its leaf partitions */
@@ -515,11 +581,10 @@ governance_retention_preview(PG_FUNCTION_ARGS)
 				}
 				else
 					pred = blocked_predicate(l, &p);
-				if (pred)
-				{
-					tally(lfirst_oid(f), pred, &p, l, &t);
+				if (pred && tally(lfirst_oid(f), pred, &p, l, &t))
 					counted = true;
-				}
+				else if (pred)
+					detail = t.problem;
 			}
 			if (action == NULL)
 				continue;
@@ -1058,6 +1123,12 @@ step_rows(RunItem *item)
 	pred = due_predicate(g, d, &p);
 	if (pred == NULL)
 		return false;
+	if ((note = owner_code_problem(item->leaf, d->action == LIFE_DELETE ? TRIGGER_TYPE_DELETE
+								   : TRIGGER_TYPE_UPDATE)) != NULL)
+	{
+		run_add(item, "deleted", 0, note);
+		return false;
+	}
 	qa = quote_identifier(d->anchor_column);
 	qrel = qualified_name(item->leaf);
 	atype = life_anchor_base_type(d->anchor_typid);
@@ -1210,6 +1281,9 @@ partition_has_held_rows(GuardRel *g, Oid leaf)
 
 	if (g->held_subjects == NIL)
 		return false;
+	/* (owner code that would see the rows: no look, no whole drop) */
+	if (owner_code_problem(leaf, 0))
+		return true;
 	for (i = 0; i < list_length(g->held_subjects); i++)
 		if (!g->held_ok[i])
 			return true;
