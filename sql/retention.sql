@@ -33,6 +33,8 @@ rules:
        maximum: {parameter: after_purpose_fulfilled}, action: delete, source: "目的实现后依法保存"}
     - {id: life.events, categories: [log.operation], anchor: created, maximum: P1Y, action: delete,
        source: "操作记录一年后删除"}
+    - {id: life.sessions, categories: [log.support], anchor: created, maximum: P6M, action: delete,
+       source: "会话记录六个月后删除"}
 $y$);
 
 CREATE ROLE life_owner;
@@ -267,6 +269,132 @@ FROM governance.retention_runs
 WHERE run_id = (SELECT max(run_id) FROM governance.retention_runs)
   AND relation = ANY ('{public.accounts,public.addresses,public.events,public.logs,public.people,public.staff}')
 GROUP BY relation ORDER BY relation;
+
+-- ------------------------------------------------------------ owner code never sees blocked rows
+-- (a security review's routes: each one was open before its fix)
+CREATE TABLE spied (id int PRIMARY KEY, name text, closed_at timestamptz);
+ALTER TABLE spied OWNER TO life_owner;
+SELECT governance.bind('spied', 'test-life');
+SELECT governance.tag('spied', 'name', 'category=personal.name');
+SELECT governance.tag('spied', 'closed_at', 'anchor=account_closed');
+INSERT INTO spied VALUES (1, 'live', NULL), (2, 'blocked, not due', now() - interval '2 days'),
+                         (3, 'due', now() - interval '2 years');
+GRANT SELECT ON spied TO life_app, governance_reader;
+SET ROLE life_owner;
+CREATE TABLE spy (src text, seen text);
+GRANT INSERT ON spy TO PUBLIC;
+-- a trigger that copies what it can read, and one that would un-block rows
+CREATE FUNCTION spy_trigger() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO public.spy SELECT 'trigger', name FROM public.spied;
+    UPDATE public.spied SET closed_at = NULL WHERE id <> OLD.id;
+    RETURN OLD;
+END $$;
+CREATE TRIGGER z_spy BEFORE DELETE ON spied FOR EACH ROW EXECUTE FUNCTION spy_trigger();
+RESET ROLE;
+-- the run leaves such a table alone, its rows blocked, and says why
+CALL governance.run_retention('spied');
+SELECT rule_id, deleted, detail FROM governance.retention_runs
+WHERE relation = 'public.spied' AND rule_id = 'life.closed';
+SELECT count(*) AS rows_kept FROM spied;
+SET ROLE life_owner;
+DROP TRIGGER z_spy ON spied;
+-- a policy function of the owner's, evaluated on every row a preview reads
+CREATE FUNCTION spy_policy(n text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO public.spy VALUES ('policy', n);
+    RETURN true;
+END $$;
+CREATE POLICY mine ON spied USING (spy_policy(name));
+RESET ROLE;
+SET ROLE life_admin;
+SELECT rule_id, rows_due, detail FROM governance.retention_preview('spied') WHERE rule_id = 'life.closed';
+RESET ROLE;
+SET ROLE life_owner;
+DROP POLICY mine ON spied;
+-- owner code that runs deeper inside a run's statement (a cascaded delete's
+-- trigger) sees no more than the owner does
+CREATE TABLE spied_child (parent int REFERENCES spied ON DELETE CASCADE);
+INSERT INTO spied_child VALUES (3);
+CREATE FUNCTION spy_cascade() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO public.spy SELECT 'cascade', name FROM public.spied;
+    RETURN OLD;
+END $$;
+CREATE TRIGGER spy_cascade AFTER DELETE ON spied_child FOR EACH ROW EXECUTE FUNCTION spy_cascade();
+RESET ROLE;
+CALL governance.run_retention('spied');
+SELECT id FROM spied ORDER BY id;
+-- nothing blocked reached the owner's code
+SELECT src, seen FROM spy ORDER BY 1, 2;
+-- an error inside a preview's own query (the owner revoked its own SELECT)
+-- does not leave the session seeing blocked rows
+SET ROLE life_owner;
+REVOKE SELECT ON spied FROM life_owner;
+RESET ROLE;
+SET ROLE life_admin;
+SELECT * FROM governance.retention_preview('spied');
+RESET ROLE;
+SET ROLE life_app;
+SELECT count(*) AS app_sees_after_error FROM spied;
+SELECT governance._sees_blocked('spied') AS app_sees_blocked;
+RESET ROLE;
+SET pg_governance.allow_destructive_ddl = on;
+DROP TABLE spied, spied_child, spy;
+RESET pg_governance.allow_destructive_ddl;
+DROP FUNCTION spy_trigger(), spy_policy(text), spy_cascade();
+
+-- the session's TimeZone does not move what is blocked (six months back
+-- from now crosses a change of daylight saving time in New York)
+CREATE TABLE sessions (id int, note text, created timestamptz);
+SELECT governance.bind('sessions', 'test-life');
+SELECT governance.tag('sessions', 'note', 'category=log.support');
+SELECT governance.tag('sessions', 'created', 'anchor=created');
+BEGIN;
+SET LOCAL TimeZone = 'UTC';
+SELECT governance._cutoff_timestamptz('sessions', 'created') = now() - interval '6 months' AS utc_cutoff;
+SELECT extract(epoch FROM governance._cutoff_timestamptz('sessions', 'created')) AS cutoff_utc \gset
+SET LOCAL TimeZone = 'America/New_York';
+SELECT extract(epoch FROM governance._cutoff_timestamptz('sessions', 'created')) = :cutoff_utc AS same_cutoff;
+COMMIT;
+DROP TABLE sessions;
+
+-- ------------------------------------------------------------ governing never widens access
+-- a table that denies by default (row security on, no policy) stays closed
+CREATE TABLE secrets (id int, name text, closed_at timestamptz);
+INSERT INTO secrets VALUES (1, 'top secret', NULL);
+GRANT SELECT ON secrets TO life_app;
+ALTER TABLE secrets ENABLE ROW LEVEL SECURITY;
+SET ROLE life_app;
+SELECT count(*) AS before_tag FROM secrets;
+RESET ROLE;
+SELECT governance.bind('secrets', 'test-life');
+SELECT governance.tag('secrets', 'name', 'category=personal.name');
+SELECT governance.tag('secrets', 'closed_at', 'anchor=account_closed');
+SELECT polname FROM pg_policy WHERE polrelid = 'secrets'::regclass ORDER BY 1;
+SET ROLE life_app;
+SELECT count(*) AS after_tag FROM secrets;
+RESET ROLE;
+-- untagging gives back row security as it was: on, not forced
+SELECT governance.untag('secrets', 'closed_at');
+SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = 'secrets'::regclass;
+DROP TABLE secrets;
+
+-- an ungoverned parent would show a governed child's blocked rows: refused
+CREATE TABLE parent_plain (id int, name text, closed_at timestamptz);
+CREATE TABLE child_gov (id int, name text, closed_at timestamptz);
+SELECT governance.bind('child_gov', 'test-life');
+SELECT governance.tag('child_gov', 'name', 'category=personal.name');
+SELECT governance.tag('child_gov', 'closed_at', 'anchor=account_closed');
+ALTER TABLE child_gov INHERIT parent_plain;
+CREATE TABLE part_plain (id int, name text, closed_at timestamptz) PARTITION BY RANGE (id);
+ALTER TABLE part_plain ATTACH PARTITION child_gov FOR VALUES FROM (0) TO (100);
+-- tagging a child of an ungoverned parent is refused too
+CREATE TABLE child_plain () INHERITS (parent_plain);
+SELECT governance.bind('child_plain', 'test-life');
+SELECT governance.tag('child_plain', 'name', 'category=personal.name');
+SELECT governance.tag('child_plain', 'closed_at', 'anchor=account_closed');
+DROP TABLE parent_plain, child_gov, part_plain CASCADE;
 
 -- ------------------------------------------------------------ bad input
 CALL governance.run_retention('no_such_table');
