@@ -696,7 +696,8 @@ run_add(const RunItem *item, const char *column, int64 n, const char *note)
 	values[4] = note ? CStringGetTextDatum(note) : (Datum) 0;
 	nulls[4] = note ? ' ' : 'n';
 	runs_write(psprintf("UPDATE governance.retention_runs SET %s = %s OPERATOR(pg_catalog.+) $4, "
-						"  batches = batches OPERATOR(pg_catalog.+) 1, "
+						"  batches = batches OPERATOR(pg_catalog.+) "
+						"    CASE WHEN $4 OPERATOR(pg_catalog.=) 0 AND $5 IS NOT NULL THEN 0 ELSE 1 END, "
 						"  detail = CASE WHEN $5 IS NULL THEN detail "
 						"                WHEN detail IS NULL THEN $5 "
 						"                WHEN pg_catalog.length(detail) OPERATOR(pg_catalog.>) 2000 THEN detail "
