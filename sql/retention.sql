@@ -396,6 +396,40 @@ SELECT governance.tag('child_plain', 'name', 'category=personal.name');
 SELECT governance.tag('child_plain', 'closed_at', 'anchor=account_closed');
 DROP TABLE parent_plain, child_gov, part_plain CASCADE;
 
+-- ------------------------------------------------------------ a reloaded policy that starts to block
+SELECT governance.load_policy($y$
+policy: {name: test-reload, version: "1", title: t, controller: c, home_jurisdiction: cn}
+jurisdictions:
+  - {name: cn, include: [CN], source: "s"}
+rules:
+  retention:
+    - {id: r.keep, categories: [personal.name], anchor: account_closed, minimum: P1D, source: "s"}
+$y$);
+CREATE TABLE reloaded (id int, name text, closed_at timestamptz);
+GRANT SELECT ON reloaded TO life_app;
+SELECT governance.bind('reloaded', 'test-reload');
+SELECT governance.tag('reloaded', 'name', 'category=personal.name');
+SELECT governance.tag('reloaded', 'closed_at', 'anchor=account_closed');
+INSERT INTO reloaded VALUES (1, 'closed long ago', now() - interval '1 year');
+SELECT count(*) AS policies_before FROM pg_policy WHERE polrelid = 'reloaded'::regclass;
+SELECT governance.load_policy($y$
+policy: {name: test-reload, version: "2", title: t, controller: c, home_jurisdiction: cn}
+jurisdictions:
+  - {name: cn, include: [CN], source: "s"}
+rules:
+  retention:
+    - {id: r.keep, categories: [personal.name], anchor: account_closed, minimum: P1D, maximum: P30D,
+       action: block, source: "s"}
+$y$);
+SELECT count(*) AS policies_after FROM pg_policy WHERE polrelid = 'reloaded'::regclass;
+SET ROLE life_app;
+SELECT count(*) AS app_sees FROM reloaded;
+RESET ROLE;
+SET pg_governance.allow_destructive_ddl = on;
+DROP TABLE reloaded;
+RESET pg_governance.allow_destructive_ddl;
+SELECT governance.drop_policy('test-reload');
+
 -- ------------------------------------------------------------ bad input
 CALL governance.run_retention('no_such_table');
 CREATE TABLE plain (id int);

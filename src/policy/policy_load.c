@@ -17,6 +17,9 @@
  */
 #include "pg_governance.h"
 
+#include "access/xact.h"
+#include "utils/snapmgr.h"
+
 #include <sys/stat.h>
 
 #include "catalog/pg_authid.h"
@@ -149,9 +152,21 @@ load_policy_document(const char *data, size_t len, const char *origin)
 													   false, -1));
 	gov_spi_end(&spi);
 
-	/* compiled rules of every governed table may depend on this policy */
+	/*
+	 * Compiled rules of every governed table may depend on this policy;
+	 * so may which tables block rows (a rule that gained a maximum): their
+	 * guards are brought in line with the new rules at once.
+	 */
 	if (changed)
+	{
 		CacheInvalidateRelcacheAll();
+		CommandCounterIncrement();
+		/* (the rules are read again under a snapshot that sees this load) */
+		PushCopiedSnapshot(GetActiveSnapshot());
+		UpdateActiveSnapshotCommandId();
+		guard_sync_all();
+		PopActiveSnapshot();
+	}
 	return name;
 }
 
