@@ -254,6 +254,22 @@ SELECT governance.tag('events', 'at', 'anchor=created');
 INSERT INTO events VALUES (1, 'a', '2000-05-01'), (2, 'b', '2000-06-01'), (3, 'c', '2001-05-01'),
     (4, 'held', '2001-06-01'), (5, 'd', '2003-01-01'), (6, 'e', current_date);
 SELECT governance.place_hold('events', 'held', 'case 7') AS hold \gset
+-- a fresh session whose first read of a blocking table with a hold is a
+-- parallel plan (the guard's rules are built in parallel mode)
+GRANT SELECT ON events TO life_app;
+\c -
+SET ROLE life_app;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET force_parallel_mode = on;
+SELECT count(*) AS app_sees_events FROM events;
+RESET ROLE;
+RESET force_parallel_mode;
+RESET min_parallel_table_scan_size;
+RESET parallel_tuple_cost;
+RESET parallel_setup_cost;
+SET search_path = public;
 CALL governance.run_retention('events');
 -- the expired partition went whole; the one with a held row row by row
 SELECT relname FROM pg_class WHERE relname LIKE 'events_%' ORDER BY 1;

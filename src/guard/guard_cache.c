@@ -663,6 +663,13 @@ subject_value(const char *text, Oid input, Oid ioparam, int32 typmod, Datum *out
 	ResourceOwner owner = CurrentResourceOwner;
 	volatile bool ok = true;
 
+	/*
+	 * No subtransaction in parallel mode (a query of a parallel plan that
+	 * reads a blocking table's cutoff builds the entry there): the hold
+	 * keeps every row, and the entry is not kept (guard_get).
+	 */
+	if (IsInParallelMode())
+		return false;
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(cxt);
 	PG_TRY();
@@ -944,10 +951,15 @@ guard_get(Oid relid)
 	}
 	if (!g->valid)
 	{
+		bool		parallel = IsInParallelMode();
+
 		/* an error leaves the entry invalid; the next use rebuilds it */
 		old = CurrentMemoryContext;
 		guard_build(g, relid);
 		MemoryContextSwitchTo(old);
+		/* built in parallel mode, without reading the holds: used once */
+		if (parallel)
+			g->valid = false;
 	}
 	return g;
 }
