@@ -366,7 +366,9 @@ CREATE TABLE sessions (id int, note text, created timestamptz);
 SELECT governance.bind('sessions', 'test-life');
 SELECT governance.tag('sessions', 'note', 'category=log.support');
 SELECT governance.tag('sessions', 'created', 'anchor=created');
+GRANT SELECT ON sessions TO life_app;
 BEGIN;
+SET LOCAL ROLE life_app;
 SET LOCAL TimeZone = 'UTC';
 SELECT governance._cutoff_timestamptz('sessions', 'created') = now() - interval '6 months' AS utc_cutoff;
 SELECT extract(epoch FROM governance._cutoff_timestamptz('sessions', 'created')) AS cutoff_utc \gset

@@ -19,6 +19,9 @@ PG_MODULE_MAGIC;
 /* GUC: let a superuser run TRUNCATE/DROP over retained rows (spec section 6) */
 bool		governance_allow_destructive_ddl = false;
 
+/* GUC: how long a retention batch waits for a row lock before it locks SKIP LOCKED */
+int			governance_retention_lock_wait = 100;
+
 void
 _PG_init(void)
 {
@@ -30,6 +33,14 @@ _PG_init(void)
 							 PGC_SUSET,
 							 0,
 							 NULL, NULL, NULL);
+	DefineCustomIntVariable("pg_governance.retention_lock_wait",
+							"How long a retention batch waits for rows an application holds locked, before it locks the rows it can (SKIP LOCKED) and writes those.",
+							"0: lock the rows of every batch first (two writes per row, never a wait).",
+							&governance_retention_lock_wait,
+							100, 0, 60000,
+							PGC_USERSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("pg_governance");
 
 	register_label_provider(GOVERNANCE_PROVIDER, label_object_relabel);

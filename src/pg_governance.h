@@ -318,6 +318,7 @@ extern void gov_fixed_formats_end(int nestlevel);
 
 /* module.c */
 extern bool governance_allow_destructive_ddl;
+extern int	governance_retention_lock_wait;
 extern void _PG_init(void);
 
 /* label.c: the "governance" label provider and its grammar */

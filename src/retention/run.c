@@ -11,8 +11,11 @@
  *						takes a session advisory lock per table (a second
  *						run at the same time skips the table and says so);
  *	  _retention_step		one unit of work: one batch of due rows of one
- *						table for one rule (selected FOR UPDATE SKIP LOCKED
- *						in anchor order, then deleted or anonymized), or one
+ *						table for one rule (selected in anchor order, then
+ *						deleted or anonymized by ctid; rows an application
+ *						holds locked are waited for at most
+ *						pg_governance.retention_lock_wait, then skipped:
+ *						SKIP LOCKED), or one
  *						expired partition detached and dropped, or the final
  *						count of blocked rows; progress is written to
  *						retention_runs in the same transaction as the work,
@@ -939,10 +942,12 @@ governance_retention_start(PG_FUNCTION_ARGS)
 
 /*
  * Run sql in a subtransaction; false (with the error) if it failed.  A
- * cancel, a shutdown or a lock timeout is not the row's fault: it goes up.
+ * cancel, a shutdown or a lock timeout is not the row's fault: it goes up
+ * (a lock timeout only where the caller does not expect one).
  */
 static bool
-try_sql(const char *sql, Params *p, int expect, uint64 *processed, ErrorData **err)
+try_sql(const char *sql, Params *p, int expect, uint64 *processed, ErrorData **err,
+		bool lock_timeout_ok)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
@@ -970,7 +975,7 @@ try_sql(const char *sql, Params *p, int expect, uint64 *processed, ErrorData **e
 		CurrentResourceOwner = oldowner;
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
 			edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN ||
-			edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE ||
+			(edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE && !lock_timeout_ok) ||
 			edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY)
 			ReThrowError(edata);
 		*err = edata;
@@ -1135,18 +1140,23 @@ step_rows(RunItem *item)
 	atype = life_anchor_base_type(d->anchor_typid);
 	if (item->has_key)
 	{
-		char	   *ka = param(&p, atype, item->key_anchor);
-		char	   *kt = param(&p, TIDOID, PointerGetDatum(&item->key_ctid));
+		ItemPointer key_ctid = palloc(sizeof(ItemPointerData));
+		char	   *ka;
+		char	   *kt;
+
+		/* (a copy: the item's key moves on once this batch is read) */
+		ItemPointerCopy(&item->key_ctid, key_ctid);
+		ka = param(&p, atype, item->key_anchor);
+		kt = param(&p, TIDOID, PointerGetDatum(key_ctid));
 
 		pred = psprintf("%s AND %s OPERATOR(pg_catalog.>=) %s AND ROW(%s, ctid) OPERATOR(pg_catalog.>) ROW(%s, %s)",
 						pred, qa, ka, qa, ka, kt);
 	}
 
 	owner_spi_begin(&o, item->leaf);
-	spi_run(psprintf("SELECT %s, ctid FROM ONLY %s WHERE %s ORDER BY %s, ctid LIMIT %d%s",
-					 qa, qrel, pred, qa, run->batch_size,
-					 run->dry_run ? "" : " FOR UPDATE SKIP LOCKED"),
-			&p, run->dry_run, SPI_OK_SELECT);
+	spi_run(psprintf("SELECT %s, ctid FROM ONLY %s WHERE %s ORDER BY %s, ctid LIMIT %d",
+					 qa, qrel, pred, qa, run->batch_size),
+			&p, true, SPI_OK_SELECT);
 	n = SPI_processed;
 	if (n == 0)
 	{
@@ -1171,23 +1181,91 @@ step_rows(RunItem *item)
 		done = n;
 	else
 	{
-		Params		q = {0};
+		Params		q = p;		/* the predicate's parameters, then ours */
+		int			ti = q.n;
+		char	   *tparam;
 		char	   *sql;
 		uint64		processed = 0;
 		ErrorData  *err = NULL;
 		char	   *seed_param = NULL;
+		int			si = -1;
+		int			expect = d->action == LIFE_DELETE ? SPI_OK_DELETE : SPI_OK_UPDATE;
+		int			nest;
+		bool		ok;
 
-		param(&q, TIDARRAYOID, PointerGetDatum(construct_array(tids, n, TIDOID, sizeof(ItemPointerData),
-															   false, TYPALIGN_SHORT)));
+		tparam = param(&q, TIDARRAYOID, PointerGetDatum(construct_array(tids, n, TIDOID, sizeof(ItemPointerData),
+																		 false, TYPALIGN_SHORT)));
+		/*
+		 * The rows by their ctids, and still due (a ctid reused since the
+		 * SELECT belongs to another row, which goes only if it is due as
+		 * well).  A TID scan, however many: the planner would otherwise
+		 * read the whole table for a large batch.
+		 */
 		if (d->action == LIFE_DELETE)
-			sql = psprintf("DELETE FROM ONLY %s WHERE ctid OPERATOR(pg_catalog.=) ANY ($1)", qrel);
+			sql = psprintf("DELETE FROM ONLY %s WHERE ctid OPERATOR(pg_catalog.=) ANY (%s) AND %s",
+						   qrel, tparam, pred);
 		else
 		{
+			si = q.n;
 			seed_param = param(&q, TEXTOID, CStringGetTextDatum(new_seed(item->leaf)));
-			sql = psprintf("UPDATE ONLY %s SET %s WHERE ctid OPERATOR(pg_catalog.=) ANY ($1)", qrel,
-						   anonymize_set_list(g, d, item->leaf, seed_param));
+			sql = psprintf("UPDATE ONLY %s SET %s WHERE ctid OPERATOR(pg_catalog.=) ANY (%s) AND %s", qrel,
+						   anonymize_set_list(g, d, item->leaf, seed_param), tparam, pred);
 		}
-		if (try_sql(sql, &q, d->action == LIFE_DELETE ? SPI_OK_DELETE : SPI_OK_UPDATE, &processed, &err))
+		nest = NewGUCNestLevel();
+		(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+		(void) set_config_option("enable_bitmapscan", "off", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+
+		/*
+		 * Optimistic: one write per row, no row locks first.  A row that an
+		 * application holds locked makes it wait at most
+		 * pg_governance.retention_lock_wait (100 ms); then the batch locks
+		 * what it can, SKIP LOCKED, and writes those.  With the setting at
+		 * 0, every batch locks first (two writes per row, no wait).
+		 */
+		if (governance_retention_lock_wait > 0)
+		{
+			int			inner = NewGUCNestLevel();
+
+			(void) set_config_option("lock_timeout", psprintf("%dms", governance_retention_lock_wait),
+									 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+			ok = try_sql(sql, &q, expect, &processed, &err, true);
+			AtEOXact_GUC(true, inner);
+		}
+		else
+		{
+			ok = false;
+			err = NULL;
+		}
+		if (!ok && (err == NULL || err->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE))
+		{
+			uint64		k;
+			Datum	   *locked;
+
+			spi_run(psprintf("SELECT ctid FROM ONLY %s WHERE ctid OPERATOR(pg_catalog.=) ANY (%s) AND %s "
+							 "FOR UPDATE SKIP LOCKED", qrel, tparam, pred),
+					&q, false, SPI_OK_SELECT);
+			locked = palloc(sizeof(Datum) * (SPI_processed + 1));
+			for (k = 0; k < SPI_processed; k++)
+			{
+				ItemPointer tid = palloc(sizeof(ItemPointerData));
+
+				ItemPointerCopy((ItemPointer) DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[k],
+																			SPI_tuptable->tupdesc, 1, &isnull)),
+								tid);
+				locked[k] = PointerGetDatum(tid);
+			}
+			n = SPI_processed;
+			tids = locked;
+			q.values[ti] = PointerGetDatum(construct_array(tids, n, TIDOID, sizeof(ItemPointerData),
+														   false, TYPALIGN_SHORT));
+			err = NULL;
+			ok = n == 0 || try_sql(sql, &q, expect, &processed, &err, false);
+			if (n == 0)
+				processed = 0;
+		}
+		if (ok)
 			done = processed;
 		else
 		{
@@ -1195,27 +1273,26 @@ step_rows(RunItem *item)
 			for (i = 0; i < n; i++)
 			{
 				int			attempt;
-				bool		ok = false;
+				bool		row_ok = false;
 
-				q.values[0] = PointerGetDatum(construct_array(&tids[i], 1, TIDOID, sizeof(ItemPointerData),
-															  false, TYPALIGN_SHORT));
-				for (attempt = 0; attempt < 3 && !ok; attempt++)
+				q.values[ti] = PointerGetDatum(construct_array(&tids[i], 1, TIDOID, sizeof(ItemPointerData),
+															   false, TYPALIGN_SHORT));
+				for (attempt = 0; attempt < 3 && !row_ok; attempt++)
 				{
 					ErrorData  *rowerr = NULL;
 
-					if (seed_param)
-						q.values[1] = CStringGetTextDatum(new_seed(item->leaf));
-					ok = try_sql(sql, &q, d->action == LIFE_DELETE ? SPI_OK_DELETE : SPI_OK_UPDATE,
-								 &processed, &rowerr);
-					if (!ok)
+					if (si >= 0)
+						q.values[si] = CStringGetTextDatum(new_seed(item->leaf));
+					row_ok = try_sql(sql, &q, expect, &processed, &rowerr, false);
+					if (!row_ok)
 					{
 						err = rowerr;
 						/* only a collision with a UNIQUE value is worth another seed */
-						if (rowerr->sqlerrcode != ERRCODE_UNIQUE_VIOLATION || !seed_param)
+						if (rowerr->sqlerrcode != ERRCODE_UNIQUE_VIOLATION || si < 0)
 							break;
 					}
 				}
-				if (ok)
+				if (row_ok)
 					done += processed;
 				else
 					failed++;
@@ -1228,6 +1305,7 @@ step_rows(RunItem *item)
 													d->action == LIFE_DELETE ? "deleted" : "anonymized",
 													unpack_sql_state(err->sqlerrcode), err->message));
 		}
+		AtEOXact_GUC(true, nest);
 	}
 	owner_spi_end(&o);
 	run_add(item, d->action == LIFE_DELETE ? "deleted" : "anonymized", done, note);
