@@ -92,9 +92,18 @@ typedef struct RunItem
 	char	   *root_name;		/* as retention_runs names it */
 	Oid			leaf;
 	char	   *rule_id;
-	bool		has_key;		/* keyset: the last (anchor, ctid) done */
-	Datum		key_anchor;
+	/*
+	 * Where the next batch starts: anchors from key_anchor on (inclusive
+	 * or not); or, in a run of more than batch_size rows that share one
+	 * anchor (tie), those rows after key_ctid.
+	 */
+	bool		has_key;
+	Datum		key_anchor;		/* (date and timestamps are passed by value) */
+	bool		key_inclusive;
+	bool		tie;
+	bool		tie_has_ctid;
 	ItemPointerData key_ctid;
+	bool		finished;
 } RunItem;
 
 typedef struct RunState
@@ -340,10 +349,15 @@ owner_spi_end(OwnerSpi *o)
 	gov_spi_end(&o->spi);
 }
 
+/*
+ * Run one of our statements.  Never read-only: a read-only statement would
+ * see the snapshot of the step's start, not what the step's earlier
+ * statements did (a count after the last batch's delete).
+ */
 static void
 spi_run(const char *sql, Params *p, bool read_only, int expect)
 {
-	int			rc = SPI_execute_with_args(sql, p->n, p->types, p->values, NULL, read_only, 0);
+	int			rc = SPI_execute_with_args(sql, p->n, p->types, p->values, NULL, false, 0);
 
 	if (rc != expect)
 		elog(ERROR, "pg_governance: retention query failed (%d): %s", rc, sql);
@@ -1098,7 +1112,94 @@ new_seed(Oid leaf)
 	return psprintf("%s:%u:", hex, leaf);
 }
 
-/* one batch of due rows of one table for one rule; false when none are left */
+/*
+ * Write one set of rows of the batch with sql (params q; the rows are
+ * given as a ctid array in q.values[ti]), row by row once the whole set
+ * failed: what can go goes, the rest stays blocked.  Adds to *done, and
+ * to *failed with the last error in *err.
+ */
+static void
+write_rows(const char *sql, Params *q, int ti, int si, Oid leaf, int expect,
+		   Datum *tids, uint64 n, int64 *done, int64 *failed, ErrorData **err)
+{
+	uint64		processed = 0;
+	uint64		i;
+
+	q->values[ti] = PointerGetDatum(construct_array(tids, n, TIDOID, sizeof(ItemPointerData),
+													false, TYPALIGN_SHORT));
+	if (n == 0)
+		return;
+	if (try_sql(sql, q, expect, &processed, err, false))
+	{
+		*done += processed;
+		return;
+	}
+	for (i = 0; i < n; i++)
+	{
+		int			attempt;
+		bool		row_ok = false;
+
+		q->values[ti] = PointerGetDatum(construct_array(&tids[i], 1, TIDOID, sizeof(ItemPointerData),
+														false, TYPALIGN_SHORT));
+		for (attempt = 0; attempt < 3 && !row_ok; attempt++)
+		{
+			ErrorData  *rowerr = NULL;
+
+			if (si >= 0)
+				q->values[si] = CStringGetTextDatum(new_seed(leaf));
+			row_ok = try_sql(sql, q, expect, &processed, &rowerr, false);
+			if (!row_ok)
+			{
+				*err = rowerr;
+				/* only a collision with a UNIQUE value is worth another seed */
+				if (rowerr->sqlerrcode != ERRCODE_UNIQUE_VIOLATION || si < 0)
+					break;
+			}
+		}
+		if (row_ok)
+			*done += processed;
+		else
+			(*failed)++;
+	}
+}
+
+/* the ctids of the rows matching where (params p), locked SKIP LOCKED if asked */
+static Datum *
+select_ctids(const char *qrel, const char *where, Params *p, bool lock, uint64 *n)
+{
+	Datum	   *tids;
+	uint64		i;
+	bool		isnull;
+
+	spi_run(psprintf("SELECT ctid FROM ONLY %s WHERE %s%s", qrel, where,
+					 lock ? " FOR UPDATE SKIP LOCKED" : ""),
+			p, !lock, SPI_OK_SELECT);
+	*n = SPI_processed;
+	tids = palloc(sizeof(Datum) * (*n + 1));
+	for (i = 0; i < *n; i++)
+	{
+		ItemPointer tid = palloc(sizeof(ItemPointerData));
+
+		ItemPointerCopy((ItemPointer) DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[i],
+																	SPI_tuptable->tupdesc, 1, &isnull)),
+						tid);
+		tids[i] = PointerGetDatum(tid);
+	}
+	return tids;
+}
+
+/*
+ * One batch of due rows of one table for one rule; false when none are
+ * left.  A batch is a range of the anchor: from the last batch's bound
+ * (exclusive) to the batch_size-th anchor past the rule's maximum
+ * (inclusive; an index-only look), so that one statement deletes or anonymizes it with
+ * an index range and one write per row, the due predicate applied.  A row
+ * an application holds locked is waited for at most
+ * pg_governance.retention_lock_wait; then the batch locks what it can
+ * (SKIP LOCKED) and writes those by ctid, leaving the locked rows to the
+ * next run.  A batch that fails (a foreign key, a constraint) goes row by
+ * row: what cannot go stays blocked, and the note says so.
+ */
 static bool
 step_rows(RunItem *item)
 {
@@ -1106,22 +1207,41 @@ step_rows(RunItem *item)
 	GuardLife  *d;
 	Params		p = {0};
 	char	   *pred;
+	char	   *range;
 	const char *qa;
 	const char *qrel;
 	Oid			atype;
 	OwnerSpi	o;
-	uint64		n;
-	uint64		i;
-	Datum	   *tids;
 	int64		done = 0;
 	int64		failed = 0;
 	char	   *note = NULL;
 	bool		isnull;
+	bool		last = false;
+	Datum		bound = (Datum) 0;
 	MemoryContext caller;
+	ErrorData  *err = NULL;
 
-	if (get_rel_relkind(item->leaf) != RELKIND_RELATION)
-		return false;			/* dropped meanwhile */
+	if (item->finished || get_rel_relkind(item->leaf) != RELKIND_RELATION)
+		return false;			/* done, or dropped meanwhile */
 	caller = CurrentMemoryContext;
+	g = guard_get(item->leaf);
+	d = find_rule(g, item->rule_id);
+	if (d == NULL || !life_destroys(d) || d->maximum == NULL)
+		return false;
+	/*
+	 * The table's lock first: a hold placed after this waits for the
+	 * batch (place_hold locks SHARE), one placed before is in the rules
+	 * read below.
+	 */
+	{
+		int			nest = NewGUCNestLevel();
+
+		if (LockTimeout == 0)
+			(void) set_config_option("lock_timeout", "5s", PGC_USERSET, PGC_S_SESSION,
+									 GUC_ACTION_SAVE, true, 0, false);
+		LockRelationOid(item->leaf, run->dry_run ? AccessShareLock : RowExclusiveLock);
+		AtEOXact_GUC(true, nest);
+	}
 	g = guard_get(item->leaf);
 	d = find_rule(g, item->rule_id);
 	if (d == NULL || !life_destroys(d) || d->maximum == NULL)
@@ -1138,165 +1258,164 @@ step_rows(RunItem *item)
 	qa = quote_identifier(d->anchor_column);
 	qrel = qualified_name(item->leaf);
 	atype = life_anchor_base_type(d->anchor_typid);
-	if (item->has_key)
-	{
-		ItemPointer key_ctid = palloc(sizeof(ItemPointerData));
-		char	   *ka;
-		char	   *kt;
-
-		/* (a copy: the item's key moves on once this batch is read) */
-		ItemPointerCopy(&item->key_ctid, key_ctid);
-		ka = param(&p, atype, item->key_anchor);
-		kt = param(&p, TIDOID, PointerGetDatum(key_ctid));
-
-		pred = psprintf("%s AND %s OPERATOR(pg_catalog.>=) %s AND ROW(%s, ctid) OPERATOR(pg_catalog.>) ROW(%s, %s)",
-						pred, qa, ka, qa, ka, kt);
-	}
 
 	owner_spi_begin(&o, item->leaf);
-	spi_run(psprintf("SELECT %s, ctid FROM ONLY %s WHERE %s ORDER BY %s, ctid LIMIT %d",
-					 qa, qrel, pred, qa, run->batch_size),
-			&p, true, SPI_OK_SELECT);
-	n = SPI_processed;
-	if (n == 0)
+	/*
+	 * This batch's range: anchors from where the last batch stopped up to,
+	 * not including, the (batch_size+1)-th anchor past the rule's maximum
+	 * ($1 is its cutoff): index-only looks.  When more than batch_size
+	 * rows share the first anchor, they go batch_size at a time by ctid.
+	 */
+	if (!item->tie)
 	{
-		owner_spi_end(&o);
-		return false;
-	}
-	tids = palloc(sizeof(Datum) * n);
-	for (i = 0; i < n; i++)
-	{
-		ItemPointer tid = palloc(sizeof(ItemPointerData));
+		char	   *lo = item->has_key
+			? psprintf("%s OPERATOR(pg_catalog.%s) %s", qa, item->key_inclusive ? ">=" : ">",
+					   param(&p, atype, item->key_anchor))
+			: pstrdup("true");
 
-		ItemPointerCopy((ItemPointer) DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[i],
-																	SPI_tuptable->tupdesc, 2, &isnull)),
-						tid);
-		tids[i] = PointerGetDatum(tid);
+		spi_run(psprintf("SELECT %s FROM ONLY %s WHERE %s OPERATOR(pg_catalog.<) $1 AND %s "
+						 "ORDER BY %s OFFSET %d LIMIT 1",
+						 qa, qrel, qa, lo, qa, run->batch_size),
+				&p, true, SPI_OK_SELECT);
+		if (SPI_processed == 0)
+		{
+			last = true;
+			range = lo;
+		}
+		else
+		{
+			char	   *ba;
+
+			bound = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+			ba = param(&p, atype, bound);
+			spi_run(psprintf("SELECT 1 FROM ONLY %s WHERE %s AND %s OPERATOR(pg_catalog.<) %s LIMIT 1",
+							 qrel, lo, qa, ba),
+					&p, true, SPI_OK_SELECT);
+			if (SPI_processed > 0)
+			{
+				range = psprintf("%s AND %s OPERATOR(pg_catalog.<) %s", lo, qa, ba);
+				item->key_anchor = bound;
+				item->key_inclusive = true;
+				item->has_key = true;
+			}
+			else
+			{
+				/* more than batch_size rows share this anchor */
+				item->tie = true;
+				item->tie_has_ctid = false;
+				item->key_anchor = bound;
+				item->has_key = true;
+			}
+		}
 	}
-	item->key_anchor = SPI_getbinval(SPI_tuptable->vals[n - 1], SPI_tuptable->tupdesc, 1, &isnull);
-	ItemPointerCopy((ItemPointer) DatumGetPointer(tids[n - 1]), &item->key_ctid);
-	item->has_key = true;
+	if (item->tie)
+	{
+		char	   *ka = param(&p, atype, item->key_anchor);
+		char	   *lo;
+
+		if (item->tie_has_ctid)
+		{
+			ItemPointer kt = palloc(sizeof(ItemPointerData));
+
+			ItemPointerCopy(&item->key_ctid, kt);
+			lo = psprintf("%s OPERATOR(pg_catalog.=) %s AND ctid OPERATOR(pg_catalog.>) %s", qa, ka,
+						  param(&p, TIDOID, PointerGetDatum(kt)));
+		}
+		else
+			lo = psprintf("%s OPERATOR(pg_catalog.=) %s", qa, ka);
+		spi_run(psprintf("SELECT ctid FROM ONLY %s WHERE %s ORDER BY ctid OFFSET %d LIMIT 1",
+						 qrel, lo, run->batch_size - 1),
+				&p, true, SPI_OK_SELECT);
+		if (SPI_processed == 0)
+		{
+			/* the rest of the tie; then on past it */
+			range = lo;
+			item->tie = false;
+			item->key_inclusive = false;
+		}
+		else
+		{
+			ItemPointer bc = palloc(sizeof(ItemPointerData));
+
+			ItemPointerCopy((ItemPointer) DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[0],
+																		SPI_tuptable->tupdesc, 1, &isnull)),
+							bc);
+			range = psprintf("%s AND ctid OPERATOR(pg_catalog.<=) %s", lo,
+							 param(&p, TIDOID, PointerGetDatum(bc)));
+			ItemPointerCopy(bc, &item->key_ctid);
+			item->tie_has_ctid = true;
+		}
+	}
+	pred = psprintf("%s AND %s", pred, range);
 
 	if (run->dry_run)
-		done = n;
+	{
+		spi_run(psprintf("SELECT pg_catalog.count(*) FROM ONLY %s WHERE %s", qrel, pred),
+				&p, true, SPI_OK_SELECT);
+		done = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	}
 	else
 	{
 		Params		q = p;		/* the predicate's parameters, then ours */
-		int			ti = q.n;
-		char	   *tparam;
-		char	   *sql;
-		uint64		processed = 0;
-		ErrorData  *err = NULL;
 		char	   *seed_param = NULL;
 		int			si = -1;
+		int			ti;
+		char	   *set_list = NULL;
 		int			expect = d->action == LIFE_DELETE ? SPI_OK_DELETE : SPI_OK_UPDATE;
-		int			nest;
-		bool		ok;
+		uint64		processed = 0;
+		bool		ok = false;
+		bool		tried = false;
 
-		tparam = param(&q, TIDARRAYOID, PointerGetDatum(construct_array(tids, n, TIDOID, sizeof(ItemPointerData),
-																		 false, TYPALIGN_SHORT)));
-		/*
-		 * The rows by their ctids, and still due (a ctid reused since the
-		 * SELECT belongs to another row, which goes only if it is due as
-		 * well).  A TID scan, however many: the planner would otherwise
-		 * read the whole table for a large batch.
-		 */
-		if (d->action == LIFE_DELETE)
-			sql = psprintf("DELETE FROM ONLY %s WHERE ctid OPERATOR(pg_catalog.=) ANY (%s) AND %s",
-						   qrel, tparam, pred);
-		else
+		if (d->action == LIFE_ANONYMIZE)
 		{
 			si = q.n;
 			seed_param = param(&q, TEXTOID, CStringGetTextDatum(new_seed(item->leaf)));
-			sql = psprintf("UPDATE ONLY %s SET %s WHERE ctid OPERATOR(pg_catalog.=) ANY (%s) AND %s", qrel,
-						   anonymize_set_list(g, d, item->leaf, seed_param), tparam, pred);
+			set_list = anonymize_set_list(g, d, item->leaf, seed_param);
 		}
-		nest = NewGUCNestLevel();
-		(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
-		(void) set_config_option("enable_bitmapscan", "off", PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
-
-		/*
-		 * Optimistic: one write per row, no row locks first.  A row that an
-		 * application holds locked makes it wait at most
-		 * pg_governance.retention_lock_wait (100 ms); then the batch locks
-		 * what it can, SKIP LOCKED, and writes those.  With the setting at
-		 * 0, every batch locks first (two writes per row, no wait).
-		 */
+		/* optimistic: the whole range in one statement, one write per row */
 		if (governance_retention_lock_wait > 0)
 		{
 			int			inner = NewGUCNestLevel();
 
 			(void) set_config_option("lock_timeout", psprintf("%dms", governance_retention_lock_wait),
 									 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-			ok = try_sql(sql, &q, expect, &processed, &err, true);
+			ok = try_sql(d->action == LIFE_DELETE
+						 ? psprintf("DELETE FROM ONLY %s WHERE %s", qrel, pred)
+						 : psprintf("UPDATE ONLY %s SET %s WHERE %s", qrel, set_list, pred),
+						 &q, expect, &processed, &err, true);
 			AtEOXact_GUC(true, inner);
-		}
-		else
-		{
-			ok = false;
-			err = NULL;
-		}
-		if (!ok && (err == NULL || err->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE))
-		{
-			uint64		k;
-			Datum	   *locked;
-
-			spi_run(psprintf("SELECT ctid FROM ONLY %s WHERE ctid OPERATOR(pg_catalog.=) ANY (%s) AND %s "
-							 "FOR UPDATE SKIP LOCKED", qrel, tparam, pred),
-					&q, false, SPI_OK_SELECT);
-			locked = palloc(sizeof(Datum) * (SPI_processed + 1));
-			for (k = 0; k < SPI_processed; k++)
-			{
-				ItemPointer tid = palloc(sizeof(ItemPointerData));
-
-				ItemPointerCopy((ItemPointer) DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[k],
-																			SPI_tuptable->tupdesc, 1, &isnull)),
-								tid);
-				locked[k] = PointerGetDatum(tid);
-			}
-			n = SPI_processed;
-			tids = locked;
-			q.values[ti] = PointerGetDatum(construct_array(tids, n, TIDOID, sizeof(ItemPointerData),
-														   false, TYPALIGN_SHORT));
-			err = NULL;
-			ok = n == 0 || try_sql(sql, &q, expect, &processed, &err, false);
-			if (n == 0)
-				processed = 0;
+			tried = true;
 		}
 		if (ok)
 			done = processed;
 		else
 		{
-			/* row by row: what can go goes, the rest stays blocked */
-			for (i = 0; i < n; i++)
-			{
-				int			attempt;
-				bool		row_ok = false;
+			/* by ctid: the rows not locked by others (or all of them) */
+			bool		lock = !tried || err->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE;
+			uint64		n;
+			Datum	   *tids = select_ctids(qrel, pred, &q, lock, &n);
+			char	   *tparam;
+			int			nest = NewGUCNestLevel();
 
-				q.values[ti] = PointerGetDatum(construct_array(&tids[i], 1, TIDOID, sizeof(ItemPointerData),
-															   false, TYPALIGN_SHORT));
-				for (attempt = 0; attempt < 3 && !row_ok; attempt++)
-				{
-					ErrorData  *rowerr = NULL;
-
-					if (si >= 0)
-						q.values[si] = CStringGetTextDatum(new_seed(item->leaf));
-					row_ok = try_sql(sql, &q, expect, &processed, &rowerr, false);
-					if (!row_ok)
-					{
-						err = rowerr;
-						/* only a collision with a UNIQUE value is worth another seed */
-						if (rowerr->sqlerrcode != ERRCODE_UNIQUE_VIOLATION || si < 0)
-							break;
-					}
-				}
-				if (row_ok)
-					done += processed;
-				else
-					failed++;
-			}
+			ti = q.n;
+			tparam = param(&q, TIDARRAYOID, (Datum) 0);
+			/* a TID scan, however many: the planner would rather read the table */
+			(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
+									 GUC_ACTION_SAVE, true, 0, false);
+			(void) set_config_option("enable_bitmapscan", "off", PGC_USERSET, PGC_S_SESSION,
+									 GUC_ACTION_SAVE, true, 0, false);
+			(void) set_config_option("enable_indexscan", "off", PGC_USERSET, PGC_S_SESSION,
+									 GUC_ACTION_SAVE, true, 0, false);
+			(void) set_config_option("enable_indexonlyscan", "off", PGC_USERSET, PGC_S_SESSION,
+									 GUC_ACTION_SAVE, true, 0, false);
+			err = NULL;
+			write_rows(d->action == LIFE_DELETE
+					   ? psprintf("DELETE FROM ONLY %s WHERE ctid OPERATOR(pg_catalog.=) ANY (%s) AND %s",
+								  qrel, tparam, pred)
+					   : psprintf("UPDATE ONLY %s SET %s WHERE ctid OPERATOR(pg_catalog.=) ANY (%s) AND %s",
+								  qrel, set_list, tparam, pred),
+					   &q, ti, si, item->leaf, expect, tids, n, &done, &failed, &err);
+			AtEOXact_GUC(true, nest);
 			/* (in the caller's memory: SPI's goes with owner_spi_end) */
 			if (failed > 0)
 				note = MemoryContextStrdup(caller,
@@ -1305,11 +1424,13 @@ step_rows(RunItem *item)
 													d->action == LIFE_DELETE ? "deleted" : "anonymized",
 													unpack_sql_state(err->sqlerrcode), err->message));
 		}
-		AtEOXact_GUC(true, nest);
 	}
 	owner_spi_end(&o);
-	run_add(item, d->action == LIFE_DELETE ? "deleted" : "anonymized", done, note);
-	return true;
+	if (last)
+		item->finished = true;
+	if (done > 0 || note || !last)
+		run_add(item, d->action == LIFE_DELETE ? "deleted" : "anonymized", done, note);
+	return !last;
 }
 
 /* the upper bound of a range partition, or false (default, MAXVALUE, ...) */

@@ -26,6 +26,9 @@
 #      cancelled"; its row says 'cancelled', finished, with the committed count (rows
 #      left + recorded == initial); the next run ends 'done' and the two runs sum to
 #      200000; the not-due and held rows are still there.
+#   4. a locked row: an application holds one due row FOR UPDATE for 6 s; a run
+#      (default pg_governance.retention_lock_wait) ends in well under that, deletes the
+#      others and leaves that row; the next run, once the lock is gone, deletes it.
 # Prints what it checks, "retention_crash: ok" and exits 0 on success; otherwise says what
 # failed and exits 1.
 #
@@ -273,6 +276,36 @@ expect "rows not due left" "$(qq "SELECT count(*) FROM t WHERE id > 1000000 AND 
 expect "held rows left" "$(qq "SELECT count(*) FROM t WHERE who = 'held'")" "$HELD"
 expect "runs recorded" "$(qq "SELECT string_agg(status, ' ' ORDER BY run_id) FROM governance.retention_runs")" \
     "aborted done cancelled done"
+
+# --- 4. a row an application holds locked --------------------------------------------
+# A batch writes each row once, without locking first; a row an application
+# holds locked is waited for at most pg_governance.retention_lock_wait (100 ms),
+# then the batch locks what it can (SKIP LOCKED): the run does not wait for
+# the application, and the next run takes the row.
+check "locked row: a run leaves the row an application holds and does not wait for it"
+qq "INSERT INTO t SELECT 3000000 + i, 'late' || i, now() - interval '2 years' FROM generate_series(1, 10) i" >/dev/null
+"$PGBIN/psql" -X -At -q -h "$SOCK" -p "$PORT" -U postgres -d postgres \
+    -c "BEGIN; SELECT id FROM t WHERE id = 3000005 FOR UPDATE; SELECT pg_sleep(6); COMMIT;" \
+    >/dev/null 2>&1 &
+apppid=$!
+app_locked() {
+    [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%3000005 FOR UPDATE%' AND state = 'active'
+                                                   AND wait_event = 'PgSleep'" 2>/dev/null)" = 1 ]
+}
+wait_until 10 app_locked || die "the application session did not lock its row"
+t0=$(date +%s%N)
+qq "CALL governance.run_retention('t', 4)" >/dev/null
+t1=$(date +%s%N)
+elapsed=$(( (t1 - t0) / 1000000 ))
+echo "   run 5 took $elapsed ms while the application held its lock for 6 s"
+[ "$elapsed" -lt 4000 ] || fail "run 5 took $elapsed ms: it waited for the application's lock"
+r5=$(last_run)
+expect "run 5 deleted" "$(qq "SELECT deleted FROM governance.retention_runs WHERE run_id = $r5")" 9
+expect "the locked row is still there" "$(qq "SELECT count(*) FROM t WHERE id > 3000000")" 1
+wait "$apppid"
+qq "CALL governance.run_retention('t', 4)" >/dev/null
+expect "run 6 deleted the row once the application let it go" \
+    "$(qq "SELECT deleted FROM governance.retention_runs WHERE run_id = $(last_run)")" 1
 
 if [ "$failures" -ne 0 ]; then
     echo "--- server log (last 20 lines)"
