@@ -64,6 +64,7 @@
 #include "utils/partcache.h"
 #include "utils/rel.h"
 #include "utils/resowner.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "common/pg_prng.h"
@@ -1200,26 +1201,15 @@ select_ctids(const char *qrel, const char *where, Params *p, bool lock, uint64 *
  * next run.  A batch that fails (a foreign key, a constraint) goes row by
  * row: what cannot go stays blocked, and the note says so.
  */
+static bool step_rows_locked(RunItem *item, MemoryContext caller);
+
 static bool
 step_rows(RunItem *item)
 {
 	GuardRel   *g;
 	GuardLife  *d;
-	Params		p = {0};
-	char	   *pred;
-	char	   *range;
-	const char *qa;
-	const char *qrel;
-	Oid			atype;
-	OwnerSpi	o;
-	int64		done = 0;
-	int64		failed = 0;
-	char	   *note = NULL;
-	bool		isnull;
-	bool		last = false;
-	Datum		bound = (Datum) 0;
 	MemoryContext caller;
-	ErrorData  *err = NULL;
+	bool		more;
 
 	if (item->finished || get_rel_relkind(item->leaf) != RELKIND_RELATION)
 		return false;			/* done, or dropped meanwhile */
@@ -1242,6 +1232,37 @@ step_rows(RunItem *item)
 		LockRelationOid(item->leaf, run->dry_run ? AccessShareLock : RowExclusiveLock);
 		AtEOXact_GUC(true, nest);
 	}
+	/*
+	 * ... and read the rules under a snapshot taken now: the step's own
+	 * was taken before the lock was granted, and would miss a hold
+	 * committed while we waited.
+	 */
+	PushActiveSnapshot(GetTransactionSnapshot());
+	more = step_rows_locked(item, caller);
+	PopActiveSnapshot();
+	return more;
+}
+
+static bool
+step_rows_locked(RunItem *item, MemoryContext caller)
+{
+	GuardRel   *g;
+	GuardLife  *d;
+	Params		p = {0};
+	char	   *pred;
+	char	   *range = NULL;
+	const char *qa;
+	const char *qrel;
+	Oid			atype;
+	OwnerSpi	o;
+	int64		done = 0;
+	int64		failed = 0;
+	char	   *note = NULL;
+	bool		isnull;
+	bool		last = false;
+	Datum		bound = (Datum) 0;
+	ErrorData  *err = NULL;
+
 	g = guard_get(item->leaf);
 	d = find_rule(g, item->rule_id);
 	if (d == NULL || !life_destroys(d) || d->maximum == NULL)
@@ -1507,15 +1528,33 @@ partition_has_held_rows(GuardRel *g, Oid leaf)
  * minimum, with no hold?  Its upper bound says so for the clocks; the
  * holds need a look.
  */
+static bool partition_expired_locked(Oid part, GuardLife *d, Datum upper);
+
 static bool
 partition_expired(Oid part, GuardLife *d)
 {
-	GuardRel   *g = guard_get(part);
 	Datum		upper;
-	ListCell   *lc;
+	bool		expired;
 
 	if (get_rel_relkind(part) != RELKIND_RELATION || !partition_upper(part, &upper))
 		return false;
+	/*
+	 * A hold being placed on the partition (SHARE) is waited for, and then
+	 * read under a snapshot taken after the wait.
+	 */
+	LockRelationOid(part, ShareUpdateExclusiveLock);
+	PushActiveSnapshot(GetTransactionSnapshot());
+	expired = partition_expired_locked(part, d, upper);
+	PopActiveSnapshot();
+	return expired;
+}
+
+static bool
+partition_expired_locked(Oid part, GuardLife *d, Datum upper)
+{
+	GuardRel   *g = guard_get(part);
+	ListCell   *lc;
+
 	if (life_anchor_before(life_cutoff(d->maximum, d->anchor_typid), upper, d->anchor_typid))
 		return false;
 	foreach(lc, g->lifecycle)
@@ -1535,10 +1574,21 @@ partition_expired(Oid part, GuardLife *d)
 static bool
 step_partition(RunItem *item)
 {
-	GuardLife  *d = partition_rule(item->root);
+	GuardLife  *d;
 	List	   *parts;
 	ListCell   *lc;
 
+	/* a hold being placed on the table (SHARE) is waited for first */
+	{
+		int			nest = NewGUCNestLevel();
+
+		if (LockTimeout == 0)
+			(void) set_config_option("lock_timeout", "5s", PGC_USERSET, PGC_S_SESSION,
+									 GUC_ACTION_SAVE, true, 0, false);
+		LockRelationOid(item->root, ShareUpdateExclusiveLock);
+		AtEOXact_GUC(true, nest);
+	}
+	d = partition_rule(item->root);
 	if (d == NULL)
 		return false;
 	parts = find_inheritance_children(item->root, NoLock);
