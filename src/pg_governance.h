@@ -278,6 +278,7 @@ extern bool life_destroys(const GuardLife *l);
 extern bool life_column_period(GuardRel *g, AttrNumber attno, Interval *out,
 							   GuardLife **by);
 extern Datum life_cutoff(const Interval *period, Oid typid);
+extern void life_set_now(TimestampTz now);
 extern const char *life_anchor_type_name(Oid typid);
 extern Oid	life_anchor_base_type(Oid typid);
 extern bool life_decides_over(const GuardLife *d, const GuardLife *e);

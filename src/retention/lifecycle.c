@@ -143,11 +143,26 @@ life_column_period(GuardRel *g, AttrNumber attno, Interval *out, GuardLife **by)
  * instant's UTC reading), never the session's TimeZone: a session could
  * otherwise move what is blocked by an hour across daylight saving time.
  */
+static TimestampTz fixed_now = 0;
+
+/*
+ * A retention run reads every period from the instant it started, not
+ * from each step's transaction: rows that come due while it works wait
+ * for the next run, and every batch of it ends.  0 goes back to now().
+ */
+void
+life_set_now(TimestampTz now)
+{
+	fixed_now = now;
+}
+
 static TimestampTz
 now_minus(const Interval *period)
 {
+	TimestampTz now = fixed_now ? fixed_now : GetCurrentTransactionStartTimestamp();
+
 	return (TimestampTz) DatumGetTimestamp(DirectFunctionCall2(timestamp_mi_interval,
-															   TimestampGetDatum((Timestamp) GetCurrentTransactionStartTimestamp()),
+															   TimestampGetDatum((Timestamp) now),
 															   PointerGetDatum(period)));
 }
 

@@ -114,6 +114,7 @@ typedef struct RunState
 	bool		dry_run;
 	List	   *items;
 	int			cur;
+	TimestampTz now;			/* when it started: every period counts from here */
 	List	   *locked;			/* roots whose advisory lock we hold */
 	MemoryContext cxt;
 } RunState;
@@ -140,7 +141,8 @@ param(Params *p, Oid type, Datum value)
 				 errdetail("A run compares at most %d periods per table.", (int) lengthof(p->types)),
 				 errhint("Split the table's rules across fewer anchor columns.")));
 	p->types[p->n] = type;
-	p->values[p->n] = value;
+	/* (an interval points into the guard cache, which a statement may rebuild) */
+	p->values[p->n] = type == INTERVALOID ? datumCopy(value, false, sizeof(Interval)) : value;
 	p->n++;
 	return psprintf("$%d", p->n);
 }
@@ -911,6 +913,13 @@ governance_retention_start(PG_FUNCTION_ARGS)
 				 errmsg("permission denied to run retention"),
 				 errdetail("Retention runs delete, anonymize and block rows of every governed table."),
 				 errhint("Ask for membership in governance_admin.")));
+	/* a step reads the holds under a snapshot taken after the table's lock */
+	if (IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("governance.run_retention needs READ COMMITTED"),
+				 errdetail("Each batch reads the legal holds after it has locked its table; under REPEATABLE READ or SERIALIZABLE it would read them as they were when its transaction began."),
+				 errhint("SET default_transaction_isolation = 'read committed' for the session that runs it.")));
 	if (batch_size <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -930,6 +939,7 @@ governance_retention_start(PG_FUNCTION_ARGS)
 	run->cxt = cxt;
 	run->batch_size = batch_size;
 	run->dry_run = dry_run;
+	run->now = GetCurrentTransactionStartTimestamp();
 
 	mark_abandoned();
 	gov_spi_begin(&spi, true);
@@ -1201,6 +1211,21 @@ select_ctids(const char *qrel, const char *where, Params *p, bool lock, uint64 *
  * next run.  A batch that fails (a foreign key, a constraint) goes row by
  * row: what cannot go stays blocked, and the note says so.
  */
+/* a value kept from one step to the next, in the run's memory */
+static Datum
+run_datum(Datum value, Oid type)
+{
+	int16		typlen;
+	bool		typbyval;
+	MemoryContext old = MemoryContextSwitchTo(run->cxt);
+	Datum		copy;
+
+	get_typlenbyval(type, &typlen, &typbyval);
+	copy = datumCopy(value, typbyval, typlen);
+	MemoryContextSwitchTo(old);
+	return copy;
+}
+
 static bool step_rows_locked(RunItem *item, MemoryContext caller);
 
 static bool
@@ -1262,6 +1287,10 @@ step_rows_locked(RunItem *item, MemoryContext caller)
 	bool		last = false;
 	Datum		bound = (Datum) 0;
 	ErrorData  *err = NULL;
+	LifeAction	action;
+	char	   *seed_param = NULL;
+	int			si = -1;
+	char	   *set_list = NULL;
 
 	g = guard_get(item->leaf);
 	d = find_rule(g, item->rule_id);
@@ -1270,15 +1299,39 @@ step_rows_locked(RunItem *item, MemoryContext caller)
 	pred = due_predicate(g, d, &p);
 	if (pred == NULL)
 		return false;
-	if ((note = owner_code_problem(item->leaf, d->action == LIFE_DELETE ? TRIGGER_TYPE_DELETE
+	action = d->action;
+	if ((note = owner_code_problem(item->leaf, action == LIFE_DELETE ? TRIGGER_TYPE_DELETE
 								   : TRIGGER_TYPE_UPDATE)) != NULL)
 	{
 		run_add(item, "deleted", 0, note);
-		return false;
+		item->finished = true;
+		return true;
 	}
-	qa = quote_identifier(d->anchor_column);
+	/*
+	 * Everything taken from the guard cache is copied now: a statement on
+	 * the table may rebuild the entry (its row security calls guard_get).
+	 */
+	qa = pstrdup(quote_identifier(d->anchor_column));
 	qrel = qualified_name(item->leaf);
 	atype = life_anchor_base_type(d->anchor_typid);
+	if (action == LIFE_ANONYMIZE && !run->dry_run)
+	{
+		si = p.n;
+		seed_param = param(&p, TEXTOID, CStringGetTextDatum(new_seed(item->leaf)));
+		set_list = anonymize_set_list(g, d, item->leaf, seed_param);
+	}
+	g = NULL;
+	d = NULL;
+
+	/* deferred constraints fire inside the batch, where a failure can be handled */
+	{
+		GovSpi		spi;
+
+		gov_spi_begin(&spi, false);
+		if (SPI_execute("SET CONSTRAINTS ALL IMMEDIATE", false, 0) != SPI_OK_UTILITY)
+			elog(ERROR, "pg_governance: SET CONSTRAINTS failed");
+		gov_spi_end(&spi);
+	}
 
 	owner_spi_begin(&o, item->leaf);
 	/*
@@ -1315,7 +1368,7 @@ step_rows_locked(RunItem *item, MemoryContext caller)
 			if (SPI_processed > 0)
 			{
 				range = psprintf("%s AND %s OPERATOR(pg_catalog.<) %s", lo, qa, ba);
-				item->key_anchor = bound;
+				item->key_anchor = run_datum(bound, atype);
 				item->key_inclusive = true;
 				item->has_key = true;
 			}
@@ -1324,7 +1377,7 @@ step_rows_locked(RunItem *item, MemoryContext caller)
 				/* more than batch_size rows share this anchor */
 				item->tie = true;
 				item->tie_has_ctid = false;
-				item->key_anchor = bound;
+				item->key_anchor = run_datum(bound, atype);
 				item->has_key = true;
 			}
 		}
@@ -1378,21 +1431,11 @@ step_rows_locked(RunItem *item, MemoryContext caller)
 	else
 	{
 		Params		q = p;		/* the predicate's parameters, then ours */
-		char	   *seed_param = NULL;
-		int			si = -1;
 		int			ti;
-		char	   *set_list = NULL;
-		int			expect = d->action == LIFE_DELETE ? SPI_OK_DELETE : SPI_OK_UPDATE;
+		int			expect = action == LIFE_DELETE ? SPI_OK_DELETE : SPI_OK_UPDATE;
 		uint64		processed = 0;
 		bool		ok = false;
-		bool		tried = false;
 
-		if (d->action == LIFE_ANONYMIZE)
-		{
-			si = q.n;
-			seed_param = param(&q, TEXTOID, CStringGetTextDatum(new_seed(item->leaf)));
-			set_list = anonymize_set_list(g, d, item->leaf, seed_param);
-		}
 		/* optimistic: the whole range in one statement, one write per row */
 		if (governance_retention_lock_wait > 0)
 		{
@@ -1400,19 +1443,18 @@ step_rows_locked(RunItem *item, MemoryContext caller)
 
 			(void) set_config_option("lock_timeout", psprintf("%dms", governance_retention_lock_wait),
 									 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-			ok = try_sql(d->action == LIFE_DELETE
+			ok = try_sql(action == LIFE_DELETE
 						 ? psprintf("DELETE FROM ONLY %s WHERE %s", qrel, pred)
 						 : psprintf("UPDATE ONLY %s SET %s WHERE %s", qrel, set_list, pred),
 						 &q, expect, &processed, &err, true);
 			AtEOXact_GUC(true, inner);
-			tried = true;
 		}
 		if (ok)
 			done = processed;
 		else
 		{
 			/* by ctid: the rows not locked by others (or all of them) */
-			bool		lock = !tried || err->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE;
+			bool		lock = true;	/* (never wait on rows an application holds) */
 			uint64		n;
 			Datum	   *tids = select_ctids(qrel, pred, &q, lock, &n);
 			char	   *tparam;
@@ -1430,7 +1472,7 @@ step_rows_locked(RunItem *item, MemoryContext caller)
 			(void) set_config_option("enable_indexonlyscan", "off", PGC_USERSET, PGC_S_SESSION,
 									 GUC_ACTION_SAVE, true, 0, false);
 			err = NULL;
-			write_rows(d->action == LIFE_DELETE
+			write_rows(action == LIFE_DELETE
 					   ? psprintf("DELETE FROM ONLY %s WHERE ctid OPERATOR(pg_catalog.=) ANY (%s) AND %s",
 								  qrel, tparam, pred)
 					   : psprintf("UPDATE ONLY %s SET %s WHERE ctid OPERATOR(pg_catalog.=) ANY (%s) AND %s",
@@ -1442,7 +1484,7 @@ step_rows_locked(RunItem *item, MemoryContext caller)
 				note = MemoryContextStrdup(caller,
 										   psprintf("%lld row(s) of %s could not be %s (SQLSTATE %s: %s); they stay blocked",
 													(long long) failed, qrel,
-													d->action == LIFE_DELETE ? "deleted" : "anonymized",
+													action == LIFE_DELETE ? "deleted" : "anonymized",
 													unpack_sql_state(err->sqlerrcode), err->message));
 		}
 	}
@@ -1450,8 +1492,9 @@ step_rows_locked(RunItem *item, MemoryContext caller)
 	if (last)
 		item->finished = true;
 	if (done > 0 || note || !last)
-		run_add(item, d->action == LIFE_DELETE ? "deleted" : "anonymized", done, note);
-	return !last;
+		run_add(item, action == LIFE_DELETE ? "deleted" : "anonymized", done, note);
+	/* (one batch per step, the last one too: its transaction commits alone) */
+	return true;
 }
 
 /* the upper bound of a range partition, or false (default, MAXVALUE, ...) */
@@ -1542,7 +1585,15 @@ partition_expired(Oid part, GuardLife *d)
 	 * A hold being placed on the partition (SHARE) is waited for, and then
 	 * read under a snapshot taken after the wait.
 	 */
-	LockRelationOid(part, ShareUpdateExclusiveLock);
+	{
+		int			nest = NewGUCNestLevel();
+
+		if (LockTimeout == 0)
+			(void) set_config_option("lock_timeout", "5s", PGC_USERSET, PGC_S_SESSION,
+									 GUC_ACTION_SAVE, true, 0, false);
+		LockRelationOid(part, ShareUpdateExclusiveLock);
+		AtEOXact_GUC(true, nest);
+	}
 	PushActiveSnapshot(GetTransactionSnapshot());
 	expired = partition_expired_locked(part, d, upper);
 	PopActiveSnapshot();
@@ -1598,6 +1649,9 @@ step_partition(RunItem *item)
 		char	   *qpart;
 		GovSpi		spi;
 		bool		save = governance_allow_destructive_ddl;
+		bool		dropped = false;
+		char	   *why = NULL;
+		MemoryContext caller = CurrentMemoryContext;
 
 		if (!partition_expired(part, d))
 			continue;
@@ -1617,11 +1671,17 @@ step_partition(RunItem *item)
 								 GUC_ACTION_SAVE, true, 0, false);
 		PG_TRY();
 		{
+			Params		none = {0};
+			uint64		processed;
+			ErrorData  *err = NULL;
+
 			governance_allow_destructive_ddl = true;
-			if (SPI_execute(psprintf("ALTER TABLE %s DETACH PARTITION %s", qualified_name(item->root), qpart),
-							false, 0) != SPI_OK_UTILITY ||
-				SPI_execute(psprintf("DROP TABLE %s", qpart), false, 0) != SPI_OK_UTILITY)
-				elog(ERROR, "pg_governance: could not drop partition %s", qpart);
+			dropped = try_sql(psprintf("ALTER TABLE %s DETACH PARTITION %s; DROP TABLE %s",
+									   qualified_name(item->root), qpart, qpart),
+							  &none, SPI_OK_UTILITY, &processed, &err, true);
+			if (!dropped)
+				why = MemoryContextStrdup(caller, psprintf("partition %s was left to the next run (SQLSTATE %s: %s)",
+														   qpart, unpack_sql_state(err->sqlerrcode), err->message));
 		}
 		PG_FINALLY();
 		{
@@ -1629,6 +1689,12 @@ step_partition(RunItem *item)
 		}
 		PG_END_TRY();
 		gov_spi_end(&spi);
+		if (!dropped)
+		{
+			/* the rows of the other partitions, and this one's, go row by row */
+			run_add(item, "partitions_dropped", 0, why);
+			return false;
+		}
 		run_add(item, "partitions_dropped", 1, psprintf("partition %s dropped whole", qpart));
 		return true;
 	}
@@ -1689,35 +1755,59 @@ require_run(void)
 				 errhint("CALL governance.run_retention().")));
 }
 
+static bool retention_step(void);
+
 /* governance._retention_step() RETURNS boolean: more work to do? */
 Datum
 governance_retention_step(PG_FUNCTION_ARGS)
 {
+	volatile bool more = false;
+
 	require_run();
+	life_set_now(run->now);
+	PG_TRY();
+	{
+		more = retention_step();
+	}
+	PG_FINALLY();
+	{
+		life_set_now(0);
+	}
+	PG_END_TRY();
+	PG_RETURN_BOOL(more);
+}
+
+static bool
+retention_step(void)
+{
 	while (run->cur < list_length(run->items))
 	{
 		RunItem    *item = list_nth(run->items, run->cur);
-		bool		more = false;
+		bool		more;
 
 		CHECK_FOR_INTERRUPTS();
+		/* one unit of work per step: it commits on its own */
 		switch (item->kind)
 		{
 			case ITEM_ROWS:
 				more = step_rows(item);
+				if (!more)
+					run->cur++;	/* (finished: nothing was done this time) */
+				else
+					return true;
 				break;
 			case ITEM_PARTITIONS:
-				more = step_partition(item);
-				break;
+				if (!step_partition(item))
+					run->cur++;
+				return true;
 			case ITEM_COUNT:
 				step_count(item);
-				break;
+				run->cur++;
+				return true;
 		}
-		if (more)
-			PG_RETURN_BOOL(true);
-		run->cur++;
 	}
 	retention_forget_run();
-	PG_RETURN_BOOL(false);
+	return false;
 }
 
 /*
