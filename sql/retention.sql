@@ -448,7 +448,31 @@ DROP TABLE reloaded;
 RESET pg_governance.allow_destructive_ddl;
 SELECT governance.drop_policy('test-reload');
 
+-- ------------------------------------------------------------ deletion impossible: block
+-- a row still referenced (here through a deferred foreign key, checked
+-- inside the batch) cannot be deleted: it stays, blocked, and the run
+-- says why; the others go
+CREATE TABLE closed_accounts (id int PRIMARY KEY, name text, closed_at timestamptz);
+CREATE TABLE invoices (id int, account int REFERENCES closed_accounts DEFERRABLE INITIALLY DEFERRED);
+SELECT governance.bind('closed_accounts', 'test-life');
+SELECT governance.tag('closed_accounts', 'name', 'category=personal.name');
+SELECT governance.tag('closed_accounts', 'closed_at', 'anchor=account_closed');
+INSERT INTO closed_accounts SELECT i, 'n' || i, now() - interval '2 years' FROM generate_series(1, 5) i;
+INSERT INTO invoices VALUES (1, 3);
+CALL governance.run_retention('closed_accounts');
+SELECT id FROM closed_accounts ORDER BY id;
+SELECT rule_id, deleted, regexp_replace(detail, 'SQLSTATE 23503: .*', 'SQLSTATE 23503: ...') AS detail
+FROM governance.retention_runs WHERE relation = 'public.closed_accounts' AND rule_id = 'life.closed';
+DROP TABLE invoices;
+SET pg_governance.allow_destructive_ddl = on;
+DROP TABLE closed_accounts;
+RESET pg_governance.allow_destructive_ddl;
+
 -- ------------------------------------------------------------ bad input
+-- a run reads holds after it locks each table: it needs READ COMMITTED
+SET default_transaction_isolation = 'repeatable read';
+CALL governance.run_retention('accounts');
+RESET default_transaction_isolation;
 CALL governance.run_retention('no_such_table');
 CREATE TABLE plain (id int);
 CALL governance.run_retention('plain');
