@@ -31,42 +31,9 @@
 # Prints "replication: ok" and exits 0 on success; otherwise says what failed, exits 1.
 set -u
 
-BIN=/usr/lib/postgresql/15/bin
-[ -x "$BIN/initdb" ] || { echo "FAIL: $BIN/initdb not found"; echo "replication: FAILED"; exit 1; }
-
-# the servers must not run as root
-if [ "$(id -u)" -eq 0 ]; then
-    as_pg=(runuser -u postgres --)
-else
-    as_pg=()
-fi
-
-work=$(mktemp -d)
-chmod 755 "$work"
-mkdir "$work/sock"
-[ "$(id -u)" -eq 0 ] && chown -R postgres: "$work"
-
-cleanup() {
-    for c in sub pub; do
-        if [ -f "$work/$c/postmaster.pid" ]; then
-            "${as_pg[@]}" "$BIN/pg_ctl" -D "$work/$c" -m immediate -w stop >/dev/null 2>&1
-        fi
-    done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-failures=0
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
-die() {
-    echo "FAIL: $*" >&2
-    echo "replication: FAILED" >&2
-    exit 1
-}
+TEST_NAME=replication
+. "$(dirname "$0")/../lib/cluster.sh"
+BIN=$PGBIN
 
 # two distinct random ports in 20000-30000 that nothing listens on (the servers listen on
 # the socket directory only, but keep clear of anyone else's port numbers anyway)
@@ -204,15 +171,6 @@ echo "$trig" | grep -Eq '^mail_plain:$' || fail "mail_plain should have no guard
 [ "$(qq pub "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'governance\\_guard\\_%'")" = 0 ] ||
     fail "the publisher should have no guard trigger"
 
-# wait_until SECONDS CMD... — poll CMD every 0.25 s until it succeeds
-wait_until() {
-    local deadline=$((SECONDS + $1)); shift
-    while :; do
-        "$@" && return 0
-        [ $SECONDS -ge $deadline ] && return 1
-        sleep 0.25
-    done
-}
 
 rows_on_sub() {
     [ "$(q sub "SELECT (SELECT count(*) FROM mail_log WHERE id = 1)

@@ -35,52 +35,15 @@
 #   PGBIN=/path/to/15/bin test/t/retention_crash.sh   — run against another installation
 set -u
 
-PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 PORT=5621
 DUE=200000
 NOT_DUE=1000
 HELD=50
 BATCH=1000
 WAIT=60
-for b in initdb pg_ctl psql; do
-    [ -x "$PGBIN/$b" ] || { echo "FAIL: $PGBIN/$b not found"; echo "retention_crash: FAILED"; exit 1; }
-done
-
-# the server must not run as root
-if [ "$(id -u)" -eq 0 ]; then
-    as_pg=(runuser -u postgres --)
-else
-    as_pg=()
-fi
-
-work=$(mktemp -d)
-chmod 755 "$work"
-mkdir "$work/sock"
-[ "$(id -u)" -eq 0 ] && chown -R postgres: "$work"
-SOCK=$work/sock
+TEST_NAME=retention_crash
+. "$(dirname "$0")/../lib/cluster.sh"
 bgpid=
-
-cleanup() {
-    [ -n "$bgpid" ] && kill "$bgpid" 2>/dev/null
-    if [ -f "$work/data/postmaster.pid" ]; then
-        "${as_pg[@]}" "$PGBIN/pg_ctl" -D "$work/data" -m immediate -w stop >/dev/null 2>&1
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-failures=0
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
-die() {
-    echo "FAIL: $*" >&2
-    [ -f "$work/server.log" ] && { echo "--- server log (last 20 lines)" >&2; tail -20 "$work/server.log" >&2; }
-    echo "retention_crash: FAILED" >&2
-    exit 1
-}
 check() { echo "-- $*"; }
 
 # q SQL — run SQL as postgres, print unaligned tuples; on error print psql's stderr
@@ -95,15 +58,6 @@ q() {
 # qq SQL — like q, but stop the test on error
 qq() {
     q "$1" || die "$1"
-}
-# wait_until SECONDS CMD... — poll CMD every 0.1 s until it succeeds
-wait_until() {
-    local deadline=$((SECONDS + $1)); shift
-    while :; do
-        "$@" && return 0
-        [ $SECONDS -ge $deadline ] && return 1
-        sleep 0.1
-    done
 }
 # expect WHAT GOT WANTED
 expect() {
@@ -172,6 +126,7 @@ start_run() {
         -U postgres -d postgres -c "CALL governance.run_retention('t', $BATCH)" \
         >"$work/bg.out" 2>"$work/bg.err" &
     bgpid=$!
+    bgpids="$bgpids $bgpid"
 }
 # last_run — the highest run id recorded so far (0 for none)
 last_run() { qq "SELECT coalesce(max(run_id), 0) FROM governance.retention_runs"; }
@@ -288,6 +243,7 @@ qq "INSERT INTO t SELECT 3000000 + i, 'late' || i, now() - interval '2 years' FR
     -c "BEGIN; SELECT id FROM t WHERE id = 3000005 FOR UPDATE; SELECT pg_sleep(6); COMMIT;" \
     >/dev/null 2>&1 &
 apppid=$!
+bgpids="$bgpids $apppid"
 app_locked() {
     [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%3000005 FOR UPDATE%' AND state = 'active'
                                                    AND wait_event = 'PgSleep'" 2>/dev/null)" = 1 ]

@@ -32,45 +32,10 @@
 #   PGBIN=/path/to/15/bin test/t/retention_cron.sh   — run against another installation
 set -u
 
-PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 PORT=5611
 WAIT=90
-for b in initdb pg_ctl psql; do
-    [ -x "$PGBIN/$b" ] || { echo "FAIL: $PGBIN/$b not found"; echo "retention_cron: FAILED"; exit 1; }
-done
-
-# the server must not run as root
-if [ "$(id -u)" -eq 0 ]; then
-    as_pg=(runuser -u postgres --)
-else
-    as_pg=()
-fi
-
-work=$(mktemp -d)
-chmod 755 "$work"
-mkdir "$work/sock"
-[ "$(id -u)" -eq 0 ] && chown -R postgres: "$work"
-SOCK=$work/sock
-
-cleanup() {
-    if [ -f "$work/data/postmaster.pid" ]; then
-        "${as_pg[@]}" "$PGBIN/pg_ctl" -D "$work/data" -m immediate -w stop >/dev/null 2>&1
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-failures=0
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
-die() {
-    echo "FAIL: $*" >&2
-    echo "retention_cron: FAILED" >&2
-    exit 1
-}
+TEST_NAME=retention_cron
+. "$(dirname "$0")/../lib/cluster.sh"
 check() { echo "-- $*"; }
 
 # q DB ROLE SQL — run SQL as ROLE in DB, print unaligned tuples; on error print psql's
