@@ -170,6 +170,9 @@ SELECT governance.load_policy(yaml || E'extra_section: 1\n') FROM doc WHERE name
 SELECT governance.load_policy(replace(yaml, 'categories: [payment.security_code]', 'categories: payment.security_code')) FROM doc WHERE name = 'mini';
 SELECT governance.load_policy(replace(yaml, 'age_of_consent: 14', 'age_of_consent: fourteen')) FROM doc WHERE name = 'mini';
 SELECT governance.load_policy(replace(yaml, 'never_store: true', 'never_store: yes')) FROM doc WHERE name = 'mini';
+-- a principle rule (how rules combine) takes no period, anchor or action; its value is known
+SELECT governance.load_policy(replace(yaml, 'never_store: true', 'principle: shortest_wins')) FROM doc WHERE name = 'mini';
+SELECT governance.load_policy(replace(yaml, 'never_store: true', E'principle: longest_wins\n      anchor: created')) FROM doc WHERE name = 'mini';
 SELECT governance.load_policy(replace(yaml, '  controller: Example Co.', '')) FROM doc WHERE name = 'mini';
 SELECT governance.load_policy(replace(yaml, 'effective_date: 2024-01-01', 'effective_date: 2024-13-01')) FROM doc WHERE name = 'mini';
 SELECT governance.load_policy(replace(yaml, 'effective_date: 2024-01-01', 'effective_date: 2024-04-31')) FROM doc WHERE name = 'mini';

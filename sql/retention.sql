@@ -128,6 +128,17 @@ TRUNCATE accounts;
 DROP TABLE accounts;
 ALTER TABLE accounts DROP COLUMN name;
 RESET ROLE;
+-- renaming the table or moving it to another schema keeps blocking
+CREATE SCHEMA life_other;
+GRANT USAGE ON SCHEMA life_other TO life_app;
+ALTER TABLE accounts RENAME TO accounts_renamed;
+ALTER TABLE accounts_renamed SET SCHEMA life_other;
+SET ROLE life_app;
+SELECT id FROM life_other.accounts_renamed ORDER BY id;
+RESET ROLE;
+ALTER TABLE life_other.accounts_renamed SET SCHEMA public;
+ALTER TABLE accounts_renamed RENAME TO accounts;
+DROP SCHEMA life_other;
 -- renaming the anchor column keeps blocking on it
 ALTER TABLE accounts RENAME COLUMN closed_at TO closed;
 SET ROLE life_app;
@@ -489,6 +500,17 @@ CALL governance.run_retention('accounts');
 SELECT * FROM governance.retention_preview('accounts');
 SELECT count(*) FROM governance.retention_runs;
 RESET ROLE;
+-- scheduling needs pg_cron (test/t/retention_cron.sh schedules for real)
+SELECT governance.schedule_retention('0 3 * * *');
+SELECT governance.unschedule_retention();
+SET ROLE life_app;
+SELECT governance.schedule_retention('0 3 * * *');
+RESET ROLE;
+-- the cutoffs of the row security policy, called by hand, reveal nothing and
+-- fail on nothing: a table without blocking, an unknown column
+SELECT governance._cutoff_timestamptz('plain', 'id') AS no_blocking,
+       governance._cutoff_date('accounts', 'no_such_column') AS unknown_column;
+SELECT governance._cutoff_timestamp(0, 'x') AS no_table;
 -- internal steps are not for PUBLIC, nor callable out of a run
 SELECT governance._retention_step();
 SET ROLE life_app;

@@ -191,6 +191,9 @@ typedef struct GuardRel
 	List	   *lifecycle;		/* GuardLife *, in policy order */
 	bool		blocking;		/* some anchored rule can block rows */
 	bool		blocking_writes;	/* ... and this database's version blocks (GV006) */
+	TimestampTz cut_now;		/* blocking.c: the instant of cuts, 0 for none */
+	int			ncuts;
+	struct BlockCut *cuts;		/* per anchor column that blocks, in cxt */
 	List	   *held_subjects;	/* char *, as placed */
 	List	   *hold_ids;		/* char * */
 	Datum	   *held_values;	/* the held subjects as the subject column's base type */
@@ -279,6 +282,7 @@ extern bool life_column_period(GuardRel *g, AttrNumber attno, Interval *out,
 							   GuardLife **by);
 extern Datum life_cutoff(const Interval *period, Oid typid);
 extern void life_set_now(TimestampTz now);
+extern TimestampTz life_now(void);
 extern const char *life_anchor_type_name(Oid typid);
 extern Oid	life_anchor_base_type(Oid typid);
 extern bool life_decides_over(const GuardLife *d, const GuardLife *e);

@@ -220,9 +220,16 @@ governance_cutoff(PG_FUNCTION_ARGS)
 	Oid			relid = PG_GETARG_OID(0);
 	Name		col = PG_GETARG_NAME(1);
 	Oid			rettype = get_fn_expr_rettype(fcinfo->flinfo);
-	GuardRel   *g = guard_get(relid);
-	AttrNumber	attno = get_attnum(relid, NameStr(*col));
+	GuardRel   *g;
+	AttrNumber	attno;
 	Interval	period;
+	char		relkind = get_rel_relkind(relid);
+
+	/* (called by hand with something that is no table: nothing blocks there) */
+	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
+		return infinite_cutoff(rettype, false);
+	g = guard_get(relid);
+	attno = get_attnum(relid, NameStr(*col));
 
 	/* who may see the blocked rows sees every row: one init plan per anchor */
 	if (job_statement(relid) || governance_is_admin())
@@ -251,39 +258,70 @@ governance_sees_blocked(PG_FUNCTION_ARGS)
 /* ------------------------------------------------------------ writes */
 
 /*
- * The rule under which a row is blocked now, or NULL.  The same cutoffs
- * as the governance_blocked policy.
+ * The blocking cutoff of each anchor column, computed once per relation
+ * and instant (a transaction, or a run) and kept in the guard's cache
+ * entry, so that the per-row check below only compares.
  */
-GuardLife *
-blocking_row_rule(GuardRel *g, HeapTuple tup, TupleDesc desc)
+typedef struct BlockCut
 {
-	ListCell   *lc;
-	AttrNumber	done[16];
-	int			ndone = 0;
+	AttrNumber	attno;
+	Oid			typid;
+	Datum		cutoff;
+	GuardLife  *by;				/* the rule that sets the period */
+} BlockCut;
 
+static void
+block_cuts(GuardRel *g)
+{
+	TimestampTz now = life_now();
+	ListCell   *lc;
+	MemoryContext old;
+
+	if (g->cut_now == now && g->cuts != NULL)
+		return;
+	old = MemoryContextSwitchTo(g->cxt);
+	if (g->cuts == NULL)
+		g->cuts = palloc0(sizeof(BlockCut) * (list_length(g->lifecycle) + 1));
+	g->ncuts = 0;
 	foreach(lc, g->lifecycle)
 	{
 		GuardLife  *l = lfirst(lc);
 		Interval	period;
 		GuardLife  *by = NULL;
-		bool		isnull;
-		Datum		v;
-		int			i;
 		bool		seen = false;
+		int			i;
 
 		if (l->anchor_attno == InvalidAttrNumber)
 			continue;
-		for (i = 0; i < ndone; i++)
-			seen |= (done[i] == l->anchor_attno);
-		if (seen)
+		for (i = 0; i < g->ncuts; i++)
+			seen |= (g->cuts[i].attno == l->anchor_attno);
+		if (seen || !life_column_period(g, l->anchor_attno, &period, &by))
 			continue;
-		if (ndone < (int) lengthof(done))
-			done[ndone++] = l->anchor_attno;
-		if (!life_column_period(g, l->anchor_attno, &period, &by))
-			continue;
-		v = heap_getattr(tup, l->anchor_attno, desc, &isnull);
-		if (!isnull && life_anchor_before(v, life_cutoff(&period, l->anchor_typid), l->anchor_typid))
-			return by;
+		g->cuts[g->ncuts].attno = l->anchor_attno;
+		g->cuts[g->ncuts].typid = life_anchor_base_type(l->anchor_typid);
+		g->cuts[g->ncuts].cutoff = life_cutoff(&period, l->anchor_typid);
+		g->cuts[g->ncuts].by = by;
+		g->ncuts++;
+	}
+	g->cut_now = now;
+	MemoryContextSwitchTo(old);
+}
+
+/* The rule under which a row is blocked now, or NULL. */
+GuardLife *
+blocking_row_rule(GuardRel *g, HeapTuple tup, TupleDesc desc)
+{
+	int			i;
+
+	block_cuts(g);
+	for (i = 0; i < g->ncuts; i++)
+	{
+		BlockCut   *c = &g->cuts[i];
+		bool		isnull;
+		Datum		v = heap_getattr(tup, c->attno, desc, &isnull);
+
+		if (!isnull && life_anchor_before(v, c->cutoff, c->typid))
+			return c->by;
 	}
 	return NULL;
 }

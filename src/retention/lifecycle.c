@@ -156,10 +156,17 @@ life_set_now(TimestampTz now)
 	fixed_now = now;
 }
 
+/* the instant periods count back from */
+TimestampTz
+life_now(void)
+{
+	return fixed_now ? fixed_now : GetCurrentTransactionStartTimestamp();
+}
+
 static TimestampTz
 now_minus(const Interval *period)
 {
-	TimestampTz now = fixed_now ? fixed_now : GetCurrentTransactionStartTimestamp();
+	TimestampTz now = life_now();
 
 	return (TimestampTz) DatumGetTimestamp(DirectFunctionCall2(timestamp_mi_interval,
 															   TimestampGetDatum((Timestamp) now),
@@ -190,11 +197,14 @@ life_cutoff(const Interval *period, Oid typid)
 	}
 }
 
-/* is an anchor value (of the column's type) before the cutoff? */
+/*
+ * Is an anchor value before the cutoff?  base_typid is the anchor's base
+ * type, as life_anchor_base_type gives it (no catalog look-up per row).
+ */
 bool
-life_anchor_before(Datum value, Datum cutoff, Oid typid)
+life_anchor_before(Datum value, Datum cutoff, Oid base_typid)
 {
-	switch (getBaseType(typid))
+	switch (base_typid)
 	{
 		case DATEOID:
 			return DatumGetDateADT(value) < DatumGetDateADT(cutoff);

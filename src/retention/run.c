@@ -1606,7 +1606,7 @@ partition_expired_locked(Oid part, GuardLife *d, Datum upper)
 	GuardRel   *g = guard_get(part);
 	ListCell   *lc;
 
-	if (life_anchor_before(life_cutoff(d->maximum, d->anchor_typid), upper, d->anchor_typid))
+	if (life_anchor_before(life_cutoff(d->maximum, d->anchor_typid), upper, life_anchor_base_type(d->anchor_typid)))
 		return false;
 	foreach(lc, g->lifecycle)
 	{
@@ -1615,7 +1615,7 @@ partition_expired_locked(Oid part, GuardLife *d, Datum upper)
 		if (!m->has_min || m->anchor_attno == InvalidAttrNumber)
 			continue;
 		if (m->minimum == NULL ||
-			life_anchor_before(life_cutoff(m->minimum, m->anchor_typid), upper, m->anchor_typid))
+			life_anchor_before(life_cutoff(m->minimum, m->anchor_typid), upper, life_anchor_base_type(m->anchor_typid)))
 			return false;
 	}
 	return !partition_has_held_rows(g, part);
