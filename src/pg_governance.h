@@ -326,6 +326,59 @@ extern bool governance_allow_destructive_ddl;
 extern int	governance_retention_lock_wait;
 extern void _PG_init(void);
 
+/* guard_cache.c: policy helpers the sharing engine shares with the guard */
+extern List *text_array_to_list(Datum arr);
+extern List *implied_closure(List *cats, List *implies_from, List *implies_to);
+extern const char *rule_covers(List *rule_cats, List *cats);
+extern bool region_in_jurisdiction(const char *region, List *include, List *exclude);
+extern char *guard_database_policy(void);
+
+/* policy_schema.c: the controlled vocabulary */
+extern bool governance_vocabulary_has(const char *kind, const char *value,
+									  char **suggestion);
+extern char *governance_vocabulary_list(const char *kind);
+
+/* sharing_log.c: the hash-chained sharing log */
+typedef struct ShareEvent
+{
+	const char *policy;
+	const char *recipient;		/* as given: a named recipient or "class:<class>" */
+	Datum		categories;		/* governance.category[] */
+	const char *purpose;
+	const char *subject;		/* NULL: no subject (anonymized data) */
+	const char *destination;	/* normalised region code, or NULL (home) */
+	const char *legal_basis;	/* NULL: none */
+	const char *rule_id;		/* the rule(s) that allowed it */
+	bool		personal;		/* false: anonymized data, not personal information */
+} ShareEvent;
+extern int64 sharing_log_append(const ShareEvent *ev);
+
+/* sharing/decide.c: the sharing decision engine */
+typedef struct ShareRequest
+{
+	const char *recipient;		/* a named recipient, or "class:<class>" */
+	List	   *categories;		/* char * */
+	const char *purpose;
+	const char *subject;		/* NULL: none given */
+	const char *destination;	/* normalised region code, NULL: home */
+	const char *legal_basis;	/* NULL: none */
+	const char *policy;			/* NULL: the database's */
+} ShareRequest;
+
+typedef struct ShareDecision
+{
+	bool		allowed;
+	int			sqlstate;		/* when refused: GV004, 42704 or 22023 */
+	char	   *policy;			/* the policy that decided */
+	char	   *rule_id;		/* the rule(s) that allowed, or the one that refused */
+	char	   *reason;
+	char	   *source;			/* the clause(s) behind rule_id */
+	char	   *hint;			/* what would make it allowed, or NULL */
+	bool		personal;		/* false: only anonymized data */
+} ShareDecision;
+
+extern void share_decide(const ShareRequest *req, ShareDecision *d);
+
 /* label.c: the "governance" label provider and its grammar */
 typedef enum LabelTarget
 {

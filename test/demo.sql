@@ -180,3 +180,55 @@ SELECT count(*) AS held_rows_kept FROM app_log WHERE account = 'user7@example.cn
 \echo '-- governance.schedule_retention(''0 3 * * *'') would run it nightly with pg_cron; this cluster has none:'
 SELECT governance.schedule_retention('0 3 * * *');
 
+
+\echo
+\echo '== 13. Sharing: every share decided against the policy, and chained in a log'
+\echo '-- ctyun 2.8 names the SDKs that receive data; 百度SDK gets the camera for real-name checks, with the user''s authorization:'
+SELECT allowed, rule_id, reason
+FROM governance.check_share('百度SDK', '{device.camera}', 'real_name_verification', 'user-42', policy => 'ctyun-huiju-2024');
+SELECT governance.share('百度SDK', '{device.camera}', 'real_name_verification', 'user-42', policy => 'ctyun-huiju-2024');
+\echo '-- the user authorizes it; the same share is now allowed and logged:'
+SELECT governance.grant_consent('user-42', 'real_name_verification', '百度SDK') AS consent_id;
+SELECT governance.share('百度SDK', '{device.camera}', 'real_name_verification', 'user-42', policy => 'ctyun-huiju-2024') AS log_id \gset
+\echo '-- but the SDK receives only what the table declares for it:'
+SELECT governance.share('百度SDK', '{personal.identity.id_number}', 'real_name_verification', 'user-42', policy => 'ctyun-huiju-2024');
+\echo '-- a criminal investigation needs no consent ("根据…行政、司法机关的要求"):'
+SELECT governance.share('class:government', '{personal.name,personal.contact.phone}', 'legal_compliance', 'user-42',
+                        legal_basis => 'criminal_investigation', policy => 'ctyun-huiju-2024') AS log_id2 \gset
+\echo '-- marketing with the user''s input is an explicit prohibition; no consent lifts it:'
+SELECT governance.grant_consent('user-42', 'marketing') AS consent_id;
+SELECT governance.share('class:third_party', '{content.user_input}', 'marketing', 'user-42', policy => 'ctyun-huiju-2024');
+\echo '-- sending it to Hong Kong is cross-border: mainland China excludes HK:'
+SELECT allowed, rule_id FROM governance.check_share('class:processor', '{personal.contact.email}', 'service_provision',
+                                                    'user-42', 'HK', 'contract_necessity', 'ctyun-huiju-2024');
+\echo '-- anonymized data is not personal information (jinpai), so it needs no consent and names no subject:'
+SELECT governance.share('class:research', '{anonymized}', 'research', policy => 'jinpai-mail') AS log_id3 \gset
+\echo '-- the log: subjects are pseudonyms, every row chained to the one before:'
+SELECT id, recipient, categories, purpose, legal_basis, rule_id, personal,
+       subject = governance.sharing_pseudonym('user-42') AS "is user-42", left(hash, 12) AS hash
+FROM governance.sharing_log ORDER BY id;
+SELECT * FROM governance.verify_sharing_log();
+\echo '-- a digest, to be recorded outside the database:'
+SELECT id AS digest_id, hash AS digest_hash FROM governance.sharing_log_digest() \gset
+SELECT :digest_id AS digest_id, left(:'digest_hash', 12) AS digest_hash;
+\echo '-- a superuser edits a row behind the extension''s back (the append-only triggers need disabling):'
+ALTER TABLE governance.sharing_log DISABLE TRIGGER USER;
+UPDATE governance.sharing_log SET recipient = 'class:processor' WHERE id = :log_id2;
+SELECT * FROM governance.verify_sharing_log();
+\echo '-- then rewrites every hash after it, so that the chain is whole again:'
+DO $$
+DECLARE
+    r governance.sharing_log;
+    prev text := repeat('0', 64);
+BEGIN
+    FOR r IN SELECT * FROM governance.sharing_log ORDER BY id LOOP
+        r.prev_hash := prev;
+        UPDATE governance.sharing_log SET prev_hash = prev, hash = governance.sharing_log_hash(r) WHERE id = r.id;
+        prev := governance.sharing_log_hash(r);
+    END LOOP;
+    UPDATE governance.sharing_log_state SET last_hash = prev;
+END $$;
+ALTER TABLE governance.sharing_log ENABLE ALWAYS TRIGGER USER;
+SELECT * FROM governance.verify_sharing_log();
+\echo '-- only the digest recorded outside catches the rewrite:'
+SELECT * FROM governance.verify_sharing_log(:digest_id, :'digest_hash');

@@ -219,6 +219,13 @@ label_item(Oid classid, Oid objid, LabelTarget target, bool want_policy)
 	return want_policy ? gl.policy : gl.region;
 }
 
+/* the policy bound to the current database, or NULL */
+char *
+guard_database_policy(void)
+{
+	return label_item(DatabaseRelationId, MyDatabaseId, LABEL_DATABASE, true);
+}
+
 static char *find_binding_in(Oid relid, List *ancestors, Oid nspid,
 							 const char **bound_by);
 
@@ -329,7 +336,7 @@ storage_region(Relation rel, const char **from)
 
 /* ------------------------------------------------------------ policy */
 
-static List *
+List *
 text_array_to_list(Datum arr)
 {
 	Datum	   *elems;
@@ -361,7 +368,7 @@ list_has_cstring(List *list, const char *s)
  * The categories a column's categories stand for within the policy: the
  * closure over the policy's implies:.
  */
-static List *
+List *
 implied_closure(List *cats, List *implies_from, List *implies_to)
 {
 	List	   *result = list_copy(cats);
@@ -389,7 +396,7 @@ implied_closure(List *cats, List *implies_from, List *implies_to)
 }
 
 /* the first rule category that covers (is an ancestor-or-self of) one of cats */
-static const char *
+const char *
 rule_covers(List *rule_cats, List *cats)
 {
 	ListCell   *r;
@@ -407,7 +414,7 @@ rule_covers(List *rule_cats, List *cats)
 	return NULL;
 }
 
-static bool
+bool
 region_in_jurisdiction(const char *region, List *include, List *exclude)
 {
 	ListCell   *lc;

@@ -307,7 +307,9 @@ governance_load_taxonomy(PG_FUNCTION_ARGS)
 	gov_spi_begin(&spi, false);
 	ret = SPI_execute_with_args("INSERT INTO governance.taxonomy (category, description, description_zh) "
 								"SELECT c->>'name', c->>'description', c->>'description_zh' "
-								"FROM jsonb_array_elements($1::jsonb -> 'categories') c",
+								"FROM jsonb_array_elements($1::jsonb -> 'categories') c "
+								"ON CONFLICT (category) DO UPDATE SET description = EXCLUDED.description, "
+								"description_zh = EXCLUDED.description_zh, builtin = true",
 								1, argtypes, args, NULL, false, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not load the taxonomy");

@@ -382,6 +382,48 @@ list_has_string(List *list, const char *s)
 	return false;
 }
 
+/*
+ * The controlled vocabulary, for the sharing engine and consent records
+ * (sharing/decide.c): is value a word of vocabulary kind ("purpose",
+ * "recipient_class", "legal_basis")?  With a suggestion for a typo.
+ */
+static const char *const *
+vocabulary(const char *kind)
+{
+	if (strcmp(kind, "purpose") == 0)
+		return vocab_purpose;
+	if (strcmp(kind, "recipient_class") == 0)
+		return vocab_recipient_class;
+	if (strcmp(kind, "legal_basis") == 0)
+		return vocab_legal_basis;
+	elog(ERROR, "pg_governance: no vocabulary \"%s\"", kind);
+	return NULL;				/* keep compiler quiet */
+}
+
+static char *nearest_hint(const char *s, const char *const *vocab, List *list);
+static char *vocab_list(const char *const *vocab);
+
+bool
+governance_vocabulary_has(const char *kind, const char *value, char **suggestion)
+{
+	const char *const *vocab = vocabulary(kind);
+	int			i;
+
+	for (i = 0; vocab[i]; i++)
+		if (strcmp(vocab[i], value) == 0)
+			return true;
+	if (suggestion)
+		*suggestion = nearest_hint(value, vocab, NIL);
+	return false;
+}
+
+/* the words of a vocabulary, for hints */
+char *
+governance_vocabulary_list(const char *kind)
+{
+	return vocab_list(vocabulary(kind));
+}
+
 /* "Did you mean ...?" from the candidates closest to s, or NULL */
 static char *
 nearest_hint(const char *s, const char *const *vocab, List *list)

@@ -71,6 +71,10 @@ BEGIN
 END
 $fn$;
 
+-- the taxonomy gained categories (anonymized: not personal information);
+-- _load_taxonomy now brings the installed file's categories up to date
+SELECT @extschema@._load_taxonomy();
+
 -- ---------------------------------------------------------------------------
 -- labels (src/label/labels.sql): a missing column is 42703, a missing hold
 -- 42704; read-only functions are parallel safe
