@@ -24,7 +24,8 @@ OBJS = \
 	src/retention/lifecycle.o \
 	src/retention/blocking.o \
 	src/retention/run.o \
-	src/retention/anonymize.o
+	src/retention/anonymize.o \
+	src/sharing/sharing_log.o
 
 EXTENSION = pg_governance
 EXTVERSION = 0.2
@@ -45,7 +46,8 @@ SQL_PIECES = \
 NEW_IN_0_2 = \
 	src/retention/retention.sql \
 	src/retention/anonymize.sql \
-	src/retention/schedule.sql
+	src/retention/schedule.sql \
+	src/sharing/sharing_log.sql
 
 # 0.1 is frozen; every later change reaches 0.1 installs through the upgrade
 # script, and test/t/upgrade.sh proves both paths give the same objects.
@@ -55,7 +57,7 @@ DATA_built = pg_governance--$(EXTVERSION).sql pg_governance--0.1--0.2.sql
 # governance.load_bundled_policy() looks for them.
 DATA_policies = $(wildcard policies/*.yaml)
 
-REGRESS = types policy_load labels guard guard_prepare escalation owner_escapes violating_rows anonymize retention
+REGRESS = types policy_load labels guard guard_prepare escalation owner_escapes violating_rows anonymize retention sharing_log
 REGRESS_OPTS = --inputdir=. --load-extension=pg_governance
 # isolation tests (specs/*.spec): concurrent sessions
 ISOLATION = guard_concurrency guard_races retention_concurrency
