@@ -634,8 +634,9 @@ governance_sharing_log_chain(PG_FUNCTION_ARGS)
 									  (long long) last_id, (long long) id));
 			if (isnull[a.prev_hash - 1] || !text_equals(values[a.prev_hash - 1], last_hash))
 				chain_refuse("wrong prev_hash", id,
-							 psprintf("Its prev_hash must be the hash of row %lld, %s.",
-									  (long long) last_id, last_hash));
+							 last_id == 0 ? "The log is empty: its first row's prev_hash is the genesis, 64 zeros." :
+							 psprintf("Its prev_hash must be the hash of row %lld, the chain's last row.",
+									  (long long) last_id));
 			row_hash(&a, values, isnull, computed);
 			if (!text_equals(values[a.hash - 1], computed))
 				chain_refuse("wrong hash", id,
@@ -916,6 +917,8 @@ verify_chain(int64 digest_id, const char *digest_hash)
 	}
 	if (r.ok && digest_hash != NULL && !digest_seen)
 		verify_fail(&r, digest_id);		/* the chain does not reach it */
+	if (!r.ok && r.checked >= r.first_bad_id)
+		r.checked = r.first_bad_id - 1;
 
 	pg_cryptohash_free(ctx);
 	MemoryContextDelete(rowcxt);
