@@ -71,6 +71,7 @@ PG_FUNCTION_INFO_V1(governance_sharing_log_append_only);
 PG_FUNCTION_INFO_V1(governance_verify_sharing_log);
 PG_FUNCTION_INFO_V1(governance_verify_sharing_log_digest);
 PG_FUNCTION_INFO_V1(governance_sharing_log_hash);
+PG_FUNCTION_INFO_V1(governance_sharing_log_link);
 
 #define HASH_HEX_LEN	(PG_SHA256_DIGEST_LENGTH * 2)
 #define GENESIS_HASH	"0000000000000000000000000000000000000000000000000000000000000000"
@@ -105,8 +106,7 @@ typedef struct LogPlans
 {
 	Oid			log_relid;
 	SPIPlanPtr	append;			/* sharing_log_append's INSERT */
-	SPIPlanPtr	read_state;		/* the chain's state, and the subject's pseudonym */
-	SPIPlanPtr	move_state;		/* compare-and-swap of the chain's state */
+	SPIPlanPtr	advance;		/* the chain's state moved on by one row */
 	SPIPlanPtr	new_subject;	/* a new subject's pseudonym */
 	SPIPlanPtr	find_subject;
 } LogPlans;
@@ -247,10 +247,26 @@ put_array(StringInfo buf, Datum d)
  *	 'i' value:i64				id; logged_at in microseconds since the Unix epoch, UTC
  *	 'b' 0|1					boolean
  *	 'a' ndim:u32 (dim:u32 lbound:u32)* elements ('n' or 't' each)
- * with every integer big-endian.
+ * with every integer big-endian.  In two parts: the link (the tag,
+ * prev_hash and id), known only once the row has its place in the chain,
+ * and the rest, known before.
  */
 static void
-encode_row(StringInfo buf, const LogAttrs *a, Datum *values, bool *isnull)
+encode_link(StringInfo buf, Datum prev_hash, bool prev_null, int64 id, bool id_null)
+{
+	appendBinaryStringInfo(buf, ENCODING_TAG, sizeof(ENCODING_TAG));	/* with its NUL */
+	if (prev_null)
+		appendStringInfoCharMacro(buf, 'n');
+	else
+		put_varlena(buf, prev_hash);
+	if (id_null)
+		appendStringInfoCharMacro(buf, 'n');
+	else
+		put_i64(buf, id);
+}
+
+static void
+encode_rest(StringInfo buf, const LogAttrs *a, Datum *values, bool *isnull)
 {
 	const AttrNumber texts1[] = {a->policy, a->recipient};
 	const AttrNumber texts2[] = {a->purpose, a->subject, a->destination,
@@ -258,18 +274,6 @@ encode_row(StringInfo buf, const LogAttrs *a, Datum *values, bool *isnull)
 
 #define FIELD(attno) (values[(attno) - 1])
 #define NULLFIELD(attno) (isnull[(attno) - 1])
-
-	appendBinaryStringInfo(buf, ENCODING_TAG, sizeof(ENCODING_TAG));	/* with its NUL */
-
-	if (NULLFIELD(a->prev_hash))
-		appendStringInfoCharMacro(buf, 'n');
-	else
-		put_varlena(buf, FIELD(a->prev_hash));
-
-	if (NULLFIELD(a->id))
-		appendStringInfoCharMacro(buf, 'n');
-	else
-		put_i64(buf, DatumGetInt64(FIELD(a->id)));
 
 	if (NULLFIELD(a->logged_at))
 		appendStringInfoCharMacro(buf, 'n');
@@ -328,6 +332,14 @@ encode_row(StringInfo buf, const LogAttrs *a, Datum *values, bool *isnull)
 	}
 #undef FIELD
 #undef NULLFIELD
+}
+
+static void
+encode_row(StringInfo buf, const LogAttrs *a, Datum *values, bool *isnull)
+{
+	encode_link(buf, values[a->prev_hash - 1], isnull[a->prev_hash - 1],
+				isnull[a->id - 1] ? 0 : DatumGetInt64(values[a->id - 1]), isnull[a->id - 1]);
+	encode_rest(buf, a, values, isnull);
 }
 
 /* SHA-256 of buf into out, as 64 lowercase hex digits and a NUL */
@@ -409,10 +421,8 @@ ensure_plans(Oid log_relid)
 
 	if (plans.append)
 		SPI_freeplan(plans.append);
-	if (plans.read_state)
-		SPI_freeplan(plans.read_state);
-	if (plans.move_state)
-		SPI_freeplan(plans.move_state);
+	if (plans.advance)
+		SPI_freeplan(plans.advance);
 	if (plans.new_subject)
 		SPI_freeplan(plans.new_subject);
 	if (plans.find_subject)
@@ -434,25 +444,29 @@ ensure_plans(Oid log_relid)
 	{
 		Oid			types[1] = {TEXTOID};
 
-		plans.read_state = prepare_kept(
-										"SELECT s.last_id, s.last_hash, "
-										" (SELECT p.pseudonym FROM governance.sharing_subject p "
-										"  WHERE p.subject OPERATOR(pg_catalog.=) $1) "
-										"FROM governance.sharing_log_state s",
-										1, types);
 		plans.find_subject = prepare_kept(
 										  "SELECT p.pseudonym FROM governance.sharing_subject p "
 										  "WHERE p.subject OPERATOR(pg_catalog.=) $1",
 										  1, types);
 	}
 	{
-		Oid			types[3] = {INT8OID, TEXTOID, INT8OID};
+		Oid			types[1] = {BYTEAOID};
 
-		plans.move_state = prepare_kept(
-										"UPDATE governance.sharing_log_state "
-										"SET last_id = $1, last_hash = $2 "
-										"WHERE last_id OPERATOR(pg_catalog.=) $3",
-										3, types);
+		/*
+		 * One statement: the row lock it takes serializes appends, and under
+		 * READ COMMITTED an append that waited for another computes its link
+		 * from the state that one committed (the SET list is evaluated again
+		 * on the newest row version).  prev_hash keeps the hash it replaced,
+		 * for RETURNING.
+		 */
+		plans.advance = prepare_kept(
+									 "UPDATE governance.sharing_log_state "
+									 "SET last_id = last_id OPERATOR(pg_catalog.+) 1, "
+									 "    prev_hash = last_hash, "
+									 "    last_hash = governance._sharing_log_link(last_hash, "
+									 "                    last_id OPERATOR(pg_catalog.+) 1, $1) "
+									 "RETURNING last_id, prev_hash, last_hash",
+									 1, types);
 	}
 	{
 		Oid			types[2] = {TEXTOID, TEXTOID};
@@ -481,8 +495,7 @@ sharing_log_relid(void)
 
 /*
  * The pseudonym of a subject, made (128 random bits, hex) when it has none.
- * Called inside gov_spi_begin.  Returns a string in CurrentMemoryContext of
- * the caller (cxt).
+ * Called inside gov_spi_begin; returns a string allocated in cxt.
  */
 static char *
 subject_pseudonym(const char *subject, MemoryContext cxt)
@@ -494,22 +507,26 @@ subject_pseudonym(const char *subject, MemoryContext cxt)
 	bool		isnull;
 	Datum		d;
 
-	if (!pg_strong_random(bytes, sizeof(bytes)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not generate a random pseudonym"),
-				 errdetail("pg_strong_random() failed."),
-				 errhint("Check the server's source of randomness.")));
-	hex_encode((const char *) bytes, sizeof(bytes), token);
-	token[sizeof(token) - 1] = '\0';
-
 	values[0] = CStringGetTextDatum(subject);
-	values[1] = CStringGetTextDatum(token);
-	if (SPI_execute_plan(plans.new_subject, values, nulls, false, 0) != SPI_OK_INSERT_RETURNING)
-		elog(ERROR, "pg_governance: could not record a sharing subject");
+	if (SPI_execute_plan(plans.find_subject, values, nulls, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "pg_governance: could not read a sharing subject");
 	if (SPI_processed == 0)
 	{
-		/* another session recorded it first: its row is committed now */
+		if (!pg_strong_random(bytes, sizeof(bytes)))
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("could not generate a random pseudonym"),
+					 errdetail("pg_strong_random() failed."),
+					 errhint("Check the server's source of randomness.")));
+		hex_encode((const char *) bytes, sizeof(bytes), token);
+		token[sizeof(token) - 1] = '\0';
+		values[1] = CStringGetTextDatum(token);
+		if (SPI_execute_plan(plans.new_subject, values, nulls, false, 0) != SPI_OK_INSERT_RETURNING)
+			elog(ERROR, "pg_governance: could not record a sharing subject");
+	}
+	if (SPI_processed == 0)
+	{
+		/* another session recorded it meanwhile: its row is committed now */
 		if (SPI_execute_plan(plans.find_subject, values, nulls, false, 1) != SPI_OK_SELECT)
 			elog(ERROR, "pg_governance: could not read a sharing subject");
 		if (SPI_processed != 1)
@@ -544,14 +561,20 @@ governance_sharing_log_chain(PG_FUNCTION_ARGS)
 	Relation	rel;
 	TupleDesc	desc;
 	LogAttrs	a;
-	Datum	   *given;			/* the row as inserted */
-	bool	   *given_null;
-	Datum	   *values;			/* ... as it will be stored */
+	Datum	   *values;
 	bool	   *isnull;
 	bool		arrived_hashed;
-	char	   *pseudonym = NULL;
-	char		computed[HASH_HEX_LEN + 1];
 	MemoryContext cxt = CurrentMemoryContext;
+	StringInfoData rest;
+	bytea	   *rest_arg;
+	Datum		args[1];
+	char		nulls[1] = {' '};
+	int64		id;
+	char	   *prev_hash;
+	char	   *hash;
+	bool		isnull_id,
+				isnull_prev,
+				isnull_hash;
 	GovSpi		spi;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trig->tg_event) ||
@@ -565,131 +588,124 @@ governance_sharing_log_chain(PG_FUNCTION_ARGS)
 	rel = trig->tg_relation;
 	desc = RelationGetDescr(rel);
 	log_attrs(desc, &a);
-	given = palloc(desc->natts * sizeof(Datum));
-	given_null = palloc(desc->natts * sizeof(bool));
 	values = palloc(desc->natts * sizeof(Datum));
 	isnull = palloc(desc->natts * sizeof(bool));
-	heap_deform_tuple(trig->tg_trigtuple, desc, given, given_null);
-	arrived_hashed = !given_null[a.hash - 1];
+	heap_deform_tuple(trig->tg_trigtuple, desc, values, isnull);
+	arrived_hashed = !isnull[a.hash - 1];
 
 	gov_spi_begin(&spi, true);
 	ensure_plans(RelationGetRelid(rel));
 
-	for (;;)
+	/*
+	 * A new row: the log's own time and actor unless the owner gave them,
+	 * the subject's pseudonym in place of the subject.
+	 */
+	if (!arrived_hashed)
 	{
-		Datum		args[3];
-		char		nulls[3] = {' ', ' ', ' '};
-		int64		last_id;
-		char	   *last_hash;
-		int64		id;
-		bool		null1,
-					null2,
-					null3;
-		Datum		d;
-
-		CHECK_FOR_INTERRUPTS();
-		memcpy(values, given, desc->natts * sizeof(Datum));
-		memcpy(isnull, given_null, desc->natts * sizeof(bool));
-
-		/*
-		 * The state, under a snapshot taken now (after any append we waited
-		 * for has committed), and the subject's pseudonym on the way.
-		 */
-		args[0] = (arrived_hashed || isnull[a.subject - 1]) ? (Datum) 0 : values[a.subject - 1];
-		nulls[0] = (arrived_hashed || isnull[a.subject - 1]) ? 'n' : ' ';
-		if (SPI_execute_plan(plans.read_state, args, nulls, false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "pg_governance: could not read the sharing log's state");
-		if (SPI_processed != 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("the sharing log's state is missing or duplicated"),
-					 errdetail("governance.sharing_log_state has %llu rows instead of one.",
-							   (unsigned long long) SPI_processed),
-					 errhint("Someone with the owner's rights changed it; reinstall the extension from a dump.")));
-		last_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &null1));
-		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &null2);
-		if (null1 || null2)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("the sharing log's state is NULL"),
-					 errdetail("governance.sharing_log_state holds no last id or hash."),
-					 errhint("Someone with the owner's rights changed it; reinstall the extension from a dump.")));
-		last_hash = MemoryContextStrdup(cxt, TextDatumGetCString(d));
-		if (nulls[0] != 'n' && pseudonym == NULL)
+		if (isnull[a.logged_at - 1])
 		{
-			d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &null3);
-			if (null3)
-				pseudonym = subject_pseudonym(TextDatumGetCString(values[a.subject - 1]), cxt);
-			else
-				pseudonym = MemoryContextStrdup(cxt, TextDatumGetCString(d));
+			values[a.logged_at - 1] = TimestampTzGetDatum(GetCurrentTimestamp());
+			isnull[a.logged_at - 1] = false;
 		}
-
-		id = last_id + 1;
-		if (arrived_hashed)
+		if (isnull[a.actor - 1])
 		{
-			/* a restored row: taken exactly as it is, if it extends the chain */
-			if (isnull[a.id - 1] || DatumGetInt64(values[a.id - 1]) != id)
-				chain_refuse("wrong id", isnull[a.id - 1] ? 0 : DatumGetInt64(values[a.id - 1]),
-							 psprintf("The chain's last row is %lld, so the next row must be %lld.",
-									  (long long) last_id, (long long) id));
-			if (isnull[a.prev_hash - 1] || !text_equals(values[a.prev_hash - 1], last_hash))
-				chain_refuse("wrong prev_hash", id,
-							 last_id == 0 ? "The log is empty: its first row's prev_hash is the genesis, 64 zeros." :
-							 psprintf("Its prev_hash must be the hash of row %lld, the chain's last row.",
-									  (long long) last_id));
-			row_hash(&a, values, isnull, computed);
-			if (!text_equals(values[a.hash - 1], computed))
-				chain_refuse("wrong hash", id,
-							 "Its hash is not the SHA-256 of its prev_hash and columns.");
+			values[a.actor - 1] = DirectFunctionCall1(namein,
+													  CStringGetDatum(GetUserNameFromId(GetSessionUserId(), false)));
+			isnull[a.actor - 1] = false;
 		}
-		else
-		{
-			MemoryContext old = MemoryContextSwitchTo(cxt);
+		if (!isnull[a.subject - 1])
+			values[a.subject - 1] =
+				CStringGetTextDatum(subject_pseudonym(TextDatumGetCString(values[a.subject - 1]), cxt));
+	}
 
-			if (!isnull[a.id - 1] && DatumGetInt64(values[a.id - 1]) != id)
-				chain_refuse("wrong id", DatumGetInt64(values[a.id - 1]),
-							 psprintf("The chain's last row is %lld: leave id out and the log gives %lld.",
-									  (long long) last_id, (long long) id));
-			if (!isnull[a.prev_hash - 1] && !text_equals(values[a.prev_hash - 1], last_hash))
-				chain_refuse("wrong prev_hash", id,
-							 "A row without a hash gets the chain's last hash as prev_hash: leave prev_hash out.");
-			values[a.id - 1] = Int64GetDatum(id);
-			isnull[a.id - 1] = false;
-			if (isnull[a.logged_at - 1])
-			{
-				values[a.logged_at - 1] = TimestampTzGetDatum(GetCurrentTimestamp());
-				isnull[a.logged_at - 1] = false;
-			}
-			if (isnull[a.actor - 1])
-			{
-				values[a.actor - 1] = DirectFunctionCall1(namein,
-														  CStringGetDatum(GetUserNameFromId(GetSessionUserId(), false)));
-				isnull[a.actor - 1] = false;
-			}
-			if (pseudonym != NULL)
-				values[a.subject - 1] = CStringGetTextDatum(pseudonym);
-			values[a.prev_hash - 1] = CStringGetTextDatum(last_hash);
-			isnull[a.prev_hash - 1] = false;
-			row_hash(&a, values, isnull, computed);
-			values[a.hash - 1] = CStringGetTextDatum(computed);
-			isnull[a.hash - 1] = false;
-			MemoryContextSwitchTo(old);
-		}
+	/* the row's place in the chain: the state moved on, under its row lock to commit */
+	initStringInfo(&rest);
+	encode_rest(&rest, &a, values, isnull);
+	rest_arg = (bytea *) palloc(VARHDRSZ + rest.len);
+	SET_VARSIZE(rest_arg, VARHDRSZ + rest.len);
+	memcpy(VARDATA(rest_arg), rest.data, rest.len);
+	args[0] = PointerGetDatum(rest_arg);
+	if (SPI_execute_plan(plans.advance, args, nulls, false, 0) != SPI_OK_UPDATE_RETURNING)
+		elog(ERROR, "pg_governance: could not move the sharing log's state on");
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("the sharing log's state is missing or duplicated"),
+				 errdetail("governance.sharing_log_state has %llu rows instead of one.",
+						   (unsigned long long) SPI_processed),
+				 errhint("Someone with the owner's rights changed it; restore the database from a dump.")));
+	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull_id));
+	prev_hash = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	hash = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+	isnull_prev = prev_hash == NULL;
+	isnull_hash = hash == NULL;
+	if (isnull_id || isnull_prev || isnull_hash)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("the sharing log's state is NULL"),
+				 errdetail("governance.sharing_log_state holds no last id or hash."),
+				 errhint("Someone with the owner's rights changed it; restore the database from a dump.")));
 
-		/* move the state on, unless another append did first */
-		args[0] = Int64GetDatum(id);
-		args[1] = CStringGetTextDatum(computed);
-		args[2] = Int64GetDatum(last_id);
-		nulls[0] = ' ';
-		if (SPI_execute_plan(plans.move_state, args, nulls, false, 0) != SPI_OK_UPDATE)
-			elog(ERROR, "pg_governance: could not update the sharing log's state");
-		if (SPI_processed == 1)
-			break;
-		/* another append committed meanwhile: start again from its state */
+	/* a row that came with its id, prev_hash or hash must have these */
+	if (!isnull[a.id - 1] && DatumGetInt64(values[a.id - 1]) != id)
+		chain_refuse("wrong id", DatumGetInt64(values[a.id - 1]),
+					 arrived_hashed ?
+					 psprintf("The chain's last row is %lld, so the next row must be %lld.",
+							  (long long) (id - 1), (long long) id) :
+					 psprintf("The chain's last row is %lld: leave id out and the log gives %lld.",
+							  (long long) (id - 1), (long long) id));
+	if (arrived_hashed && isnull[a.id - 1])
+		chain_refuse("no id", id, "A row that carries a hash carries its id too.");
+	if (!isnull[a.prev_hash - 1] && !text_equals(values[a.prev_hash - 1], prev_hash))
+		chain_refuse("wrong prev_hash", id,
+					 !arrived_hashed ?
+					 "A row without a hash gets the chain's last hash as prev_hash: leave prev_hash out." :
+					 id == 1 ? "The log is empty: its first row's prev_hash is the genesis, 64 zeros." :
+					 psprintf("Its prev_hash must be the hash of row %lld, the chain's last row.",
+							  (long long) (id - 1)));
+	if (arrived_hashed && isnull[a.prev_hash - 1])
+		chain_refuse("no prev_hash", id, "A row that carries a hash carries its prev_hash too.");
+	if (arrived_hashed && !text_equals(values[a.hash - 1], hash))
+		chain_refuse("wrong hash", id, "Its hash is not the SHA-256 of its prev_hash and columns.");
+
+	if (!arrived_hashed)
+	{
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+
+		values[a.id - 1] = Int64GetDatum(id);
+		isnull[a.id - 1] = false;
+		values[a.prev_hash - 1] = CStringGetTextDatum(prev_hash);
+		isnull[a.prev_hash - 1] = false;
+		values[a.hash - 1] = CStringGetTextDatum(hash);
+		isnull[a.hash - 1] = false;
+		MemoryContextSwitchTo(old);
 	}
 	gov_spi_end(&spi);
 
 	return PointerGetDatum(heap_form_tuple(desc, values, isnull));
+}
+
+/*
+ * governance._sharing_log_link(prev_hash text, id bigint, rest bytea) → text:
+ * the hash of the row whose encoding after its link is rest, at that place
+ * in the chain.  The chain trigger's UPDATE of the state calls it.
+ */
+Datum
+governance_sharing_log_link(PG_FUNCTION_ARGS)
+{
+	bytea	   *rest = PG_GETARG_BYTEA_PP(2);
+	StringInfoData buf;
+	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+	char		computed[HASH_HEX_LEN + 1];
+
+	if (ctx == NULL)
+		elog(ERROR, "pg_governance: out of memory for SHA-256");
+	initStringInfo(&buf);
+	encode_link(&buf, PG_GETARG_DATUM(0), false, PG_GETARG_INT64(1), false);
+	appendBinaryStringInfo(&buf, VARDATA_ANY(rest), VARSIZE_ANY_EXHDR(rest));
+	hash_hex(ctx, &buf, computed);
+	pg_cryptohash_free(ctx);
+	PG_RETURN_TEXT_P(cstring_to_text(computed));
 }
 
 /*

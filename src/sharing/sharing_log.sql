@@ -39,18 +39,20 @@ COMMENT ON COLUMN sharing_log.prev_hash IS 'hash of the row before (64 zeros for
 COMMENT ON COLUMN sharing_log.hash IS 'SHA-256, lowercase hex, of prev_hash and the row''s canonical encoding';
 
 -- The chain's state: the id and hash of its last row, in one row.  Every
--- append reads it and moves it on with a compare-and-swap UPDATE, so that
--- concurrent appends are serialized by its row lock, held to commit (a
--- rolled-back append rolls it back too).  No role but the owner may read or
--- lock it.  Not dumped: a restore starts it at the genesis and the
--- restored rows move it on, each checked as it arrives.  Verification
--- compares it with the last row, so a last row deleted behind the
--- extension's back is found.
+-- append moves it on with one UPDATE that computes the new row's hash
+-- (_sharing_log_link), so that concurrent appends are serialized by its
+-- row lock, held to commit (a rolled-back append rolls it back too); an
+-- append that waited computes from the state the other one committed.
+-- No role but the owner may read, update or lock it.  Not dumped: a
+-- restore starts it at the genesis and the restored rows move it on, each
+-- checked as it arrives.  Verification compares it with the last row, so
+-- a last row deleted behind the extension's back is found.
 CREATE TABLE sharing_log_state (
     last_id     bigint NOT NULL,
-    last_hash   text NOT NULL
+    last_hash   text NOT NULL,
+    prev_hash   text                    -- the hash before last_hash (for the append's RETURNING)
 );
-INSERT INTO sharing_log_state VALUES (0, pg_catalog.repeat('0', 64));
+INSERT INTO sharing_log_state VALUES (0, pg_catalog.repeat('0', 64), NULL);
 COMMENT ON TABLE sharing_log_state IS 'the sharing log''s last id and hash (genesis: 0 and 64 zeros); internal';
 
 -- Subjects and their pseudonyms.  The log keeps only the pseudonym (a
@@ -75,6 +77,8 @@ SELECT pg_catalog.pg_extension_config_dump('sharing_subject', '');
 -- ---------------------------------------------------------------------------
 CREATE FUNCTION _sharing_log_chain() RETURNS trigger
     AS 'MODULE_PATHNAME', 'governance_sharing_log_chain' LANGUAGE C;
+CREATE FUNCTION _sharing_log_link(prev_hash text, id bigint, rest bytea) RETURNS text
+    AS 'MODULE_PATHNAME', 'governance_sharing_log_link' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION _sharing_log_append_only() RETURNS trigger
     AS 'MODULE_PATHNAME', 'governance_sharing_log_append_only' LANGUAGE C;
 CREATE TRIGGER sharing_log_chain BEFORE INSERT ON sharing_log
@@ -141,7 +145,7 @@ LANGUAGE sql STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f
 $fn$;
 COMMENT ON FUNCTION forget_sharing_subject(text) IS 'erase a subject''s pseudonym mapping: the log keeps its chain and the rows, no longer linked to the person; returns how many log rows were theirs';
 
-REVOKE ALL ON FUNCTION _sharing_log_chain(), _sharing_log_append_only(),
+REVOKE ALL ON FUNCTION _sharing_log_chain(), _sharing_log_append_only(), _sharing_log_link(text, bigint, bytea),
     verify_sharing_log(), verify_sharing_log(bigint, text), sharing_log_hash(sharing_log),
     sharing_log_digest(), sharing_log_head(), sharing_pseudonym(text),
     forget_sharing_subject(text) FROM PUBLIC;
