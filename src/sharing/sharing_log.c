@@ -14,19 +14,19 @@
  *	  element with their dimensions (see encode_row).
  *
  *	  Appending.  The BEFORE INSERT trigger sharing_log_chain runs for every
- *	  row inserted, whoever inserts it: it reads the chain's state (the one
- *	  row of governance.sharing_log_state), computes the row's hash and moves
- *	  the state on with a compare-and-swap UPDATE, retried with a fresh
- *	  snapshot when another append got there first.  The UPDATE's row lock,
- *	  held to commit, serializes appends; only the extension owner can take
- *	  it (nobody else may read, update or lock that table), and no lock is
- *	  ever upgraded.  Under REPEATABLE READ a concurrent append makes the
- *	  UPDATE fail with a serialization error instead of forking the chain.
- *	  A row that arrives without a hash gets its id (the last id + 1: ids
- *	  follow the chain and have no gaps), logged_at, prev_hash and hash, and
- *	  its subject is replaced by the subject's pseudonym; a row that arrives
- *	  with a hash (pg_restore's COPY, replication) is accepted only when it
- *	  extends the chain as it is.
+ *	  row inserted, whoever inserts it.  It moves the chain's state (the one
+ *	  row of governance.sharing_log_state: last id and hash) on with one
+ *	  UPDATE that also computes the new row's hash (_sharing_log_link).  The
+ *	  UPDATE's row lock, held to commit, serializes appends; under READ
+ *	  COMMITTED an append that waited computes from the state the other one
+ *	  committed, under REPEATABLE READ it fails with a serialization error:
+ *	  the chain never forks.  Only the extension owner can take that lock
+ *	  (nobody else may read, update or lock the table), and no lock is ever
+ *	  upgraded.  A row that arrives without a hash gets its id (the last
+ *	  id + 1: ids follow the chain and have no gaps), logged_at, actor,
+ *	  prev_hash and hash, and its subject is replaced by the subject's
+ *	  pseudonym; a row that arrives with a hash (pg_restore's COPY,
+ *	  replication) is accepted only when it extends the chain as it is.
  *
  *	  Verification walks the log in id order with an index scan under one
  *	  snapshot, hashing as it goes (memory flat), and compares the last row
@@ -55,6 +55,7 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "port/pg_bswap.h"
+#include "storage/proc.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -107,6 +108,9 @@ typedef struct LogPlans
 	Oid			log_relid;
 	SPIPlanPtr	append;			/* sharing_log_append's INSERT */
 	SPIPlanPtr	advance;		/* the chain's state moved on by one row */
+	SPIPlanPtr	advance_at;		/* ... found at the place it was last seen */
+	ItemPointerData state_tid;	/* that place, or invalid */
+	LocalTransactionId state_lxid;	/* ... in this (top-level) transaction */
 	SPIPlanPtr	new_subject;	/* a new subject's pseudonym */
 	SPIPlanPtr	find_subject;
 } LogPlans;
@@ -423,6 +427,8 @@ ensure_plans(Oid log_relid)
 		SPI_freeplan(plans.append);
 	if (plans.advance)
 		SPI_freeplan(plans.advance);
+	if (plans.advance_at)
+		SPI_freeplan(plans.advance_at);
 	if (plans.new_subject)
 		SPI_freeplan(plans.new_subject);
 	if (plans.find_subject)
@@ -450,7 +456,7 @@ ensure_plans(Oid log_relid)
 										  1, types);
 	}
 	{
-		Oid			types[1] = {BYTEAOID};
+		Oid			types[2] = {BYTEAOID, TIDOID};
 
 		/*
 		 * One statement: the row lock it takes serializes appends, and under
@@ -458,15 +464,29 @@ ensure_plans(Oid log_relid)
 		 * from the state that one committed (the SET list is evaluated again
 		 * on the newest row version).  prev_hash keeps the hash it replaced,
 		 * for RETURNING.
+		 *
+		 * A transaction that appends many rows leaves as many versions of
+		 * the state, which no one can prune before it ends: a scan for the
+		 * live one would make its appends quadratic.  So its second and
+		 * later appends look for the state where its first left it (it
+		 * holds the row lock: nobody else moved it; if the subtransaction
+		 * that left it there rolled back, the table is scanned).  The
+		 * first append of a transaction scans the (small) table.
 		 */
-		plans.advance = prepare_kept(
-									 "UPDATE governance.sharing_log_state "
-									 "SET last_id = last_id OPERATOR(pg_catalog.+) 1, "
-									 "    prev_hash = last_hash, "
-									 "    last_hash = governance._sharing_log_link(last_hash, "
-									 "                    last_id OPERATOR(pg_catalog.+) 1, $1) "
-									 "RETURNING last_id, prev_hash, last_hash",
+#define ADVANCE_SQL \
+		"UPDATE governance.sharing_log_state " \
+		"SET last_id = last_id OPERATOR(pg_catalog.+) 1, " \
+		"    prev_hash = last_hash, " \
+		"    last_hash = governance._sharing_log_link(last_hash, " \
+		"                    last_id OPERATOR(pg_catalog.+) 1, $1) "
+		plans.advance = prepare_kept(ADVANCE_SQL
+									 "RETURNING last_id, prev_hash, last_hash, ctid",
 									 1, types);
+		plans.advance_at = prepare_kept(ADVANCE_SQL
+										"WHERE ctid OPERATOR(pg_catalog.=) $2 "
+										"RETURNING last_id, prev_hash, last_hash, ctid",
+										2, types);
+#undef ADVANCE_SQL
 	}
 	{
 		Oid			types[2] = {TEXTOID, TEXTOID};
@@ -567,8 +587,8 @@ governance_sharing_log_chain(PG_FUNCTION_ARGS)
 	MemoryContext cxt = CurrentMemoryContext;
 	StringInfoData rest;
 	bytea	   *rest_arg;
-	Datum		args[1];
-	char		nulls[1] = {' '};
+	Datum		args[2];
+	char		nulls[2] = {' ', ' '};
 	int64		id;
 	char	   *prev_hash;
 	char	   *hash;
@@ -602,6 +622,16 @@ governance_sharing_log_chain(PG_FUNCTION_ARGS)
 	 */
 	if (!arrived_hashed)
 	{
+		char	   *pseudonym = NULL;
+		MemoryContext old;
+
+		if (!isnull[a.subject - 1])
+			pseudonym = subject_pseudonym(TextDatumGetCString(values[a.subject - 1]), cxt);
+
+		/* values of the row to store live in the trigger's context, not SPI's */
+		old = MemoryContextSwitchTo(cxt);
+		if (pseudonym != NULL)
+			values[a.subject - 1] = CStringGetTextDatum(pseudonym);
 		if (isnull[a.logged_at - 1])
 		{
 			values[a.logged_at - 1] = TimestampTzGetDatum(GetCurrentTimestamp());
@@ -613,9 +643,7 @@ governance_sharing_log_chain(PG_FUNCTION_ARGS)
 													  CStringGetDatum(GetUserNameFromId(GetSessionUserId(), false)));
 			isnull[a.actor - 1] = false;
 		}
-		if (!isnull[a.subject - 1])
-			values[a.subject - 1] =
-				CStringGetTextDatum(subject_pseudonym(TextDatumGetCString(values[a.subject - 1]), cxt));
+		MemoryContextSwitchTo(old);
 	}
 
 	/* the row's place in the chain: the state moved on, under its row lock to commit */
@@ -625,8 +653,14 @@ governance_sharing_log_chain(PG_FUNCTION_ARGS)
 	SET_VARSIZE(rest_arg, VARHDRSZ + rest.len);
 	memcpy(VARDATA(rest_arg), rest.data, rest.len);
 	args[0] = PointerGetDatum(rest_arg);
-	if (SPI_execute_plan(plans.advance, args, nulls, false, 0) != SPI_OK_UPDATE_RETURNING)
-		elog(ERROR, "pg_governance: could not move the sharing log's state on");
+	args[1] = PointerGetDatum(&plans.state_tid);
+	if (plans.state_lxid != MyProc->lxid || !ItemPointerIsValid(&plans.state_tid) ||
+		SPI_execute_plan(plans.advance_at, args, nulls, false, 0) != SPI_OK_UPDATE_RETURNING ||
+		SPI_processed != 1)
+	{
+		if (SPI_execute_plan(plans.advance, args, nulls, false, 0) != SPI_OK_UPDATE_RETURNING)
+			elog(ERROR, "pg_governance: could not move the sharing log's state on");
+	}
 	if (SPI_processed != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
@@ -637,6 +671,16 @@ governance_sharing_log_chain(PG_FUNCTION_ARGS)
 	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull_id));
 	prev_hash = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 	hash = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+	{
+		bool		isnull_tid;
+		Datum		tid = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull_tid);
+
+		if (!isnull_tid)
+		{
+			ItemPointerCopy((ItemPointer) DatumGetPointer(tid), &plans.state_tid);
+			plans.state_lxid = MyProc->lxid;
+		}
+	}
 	isnull_prev = prev_hash == NULL;
 	isnull_hash = hash == NULL;
 	if (isnull_id || isnull_prev || isnull_hash)
