@@ -25,6 +25,7 @@ OBJS = \
 	src/retention/blocking.o \
 	src/retention/run.o \
 	src/retention/anonymize.o \
+	src/sharing/sharing_log.o \
 	src/sharing/decide.o \
 	src/sharing/share.o
 
@@ -48,6 +49,7 @@ NEW_IN_0_2 = \
 	src/retention/retention.sql \
 	src/retention/anonymize.sql \
 	src/retention/schedule.sql \
+	src/sharing/sharing_log.sql \
 	src/sharing/consent.sql \
 	src/sharing/sharing.sql
 
@@ -59,7 +61,7 @@ DATA_built = pg_governance--$(EXTVERSION).sql pg_governance--0.1--0.2.sql
 # governance.load_bundled_policy() looks for them.
 DATA_policies = $(wildcard policies/*.yaml)
 
-REGRESS = types policy_load labels guard guard_prepare escalation owner_escapes violating_rows anonymize retention sharing
+REGRESS = types policy_load labels guard guard_prepare escalation owner_escapes violating_rows anonymize retention sharing_log sharing
 REGRESS_OPTS = --inputdir=. --load-extension=pg_governance
 # isolation tests (specs/*.spec): concurrent sessions
 ISOLATION = guard_concurrency guard_races retention_concurrency sharing_policy_change

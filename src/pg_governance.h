@@ -306,6 +306,21 @@ extern bool blocking_policy_reads(Oid relid, const char *colname);
 /* run.c */
 extern void retention_forget_run(void);
 
+/* sharing_log.c: the hash-chained sharing log */
+typedef struct ShareEvent
+{
+	const char *policy;
+	const char *recipient;		/* as given: a named recipient or "class:<class>" */
+	Datum		categories;		/* governance.category[] */
+	const char *purpose;
+	const char *subject;		/* NULL: no subject (anonymized data) */
+	const char *destination;	/* normalised region code, or NULL (home) */
+	const char *legal_basis;	/* NULL: none */
+	const char *rule_id;		/* the rule(s) that allowed it */
+	bool		personal;		/* false: anonymized data, not personal information */
+} ShareEvent;
+extern int64 sharing_log_append(const ShareEvent *ev);
+
 /* privileged.c: the extension's own SQL, search_path pinned */
 typedef struct GovSpi
 {
@@ -337,21 +352,6 @@ extern char *guard_database_policy(void);
 extern bool governance_vocabulary_has(const char *kind, const char *value,
 									  char **suggestion);
 extern char *governance_vocabulary_list(const char *kind);
-
-/* sharing_log.c: the hash-chained sharing log */
-typedef struct ShareEvent
-{
-	const char *policy;
-	const char *recipient;		/* as given: a named recipient or "class:<class>" */
-	Datum		categories;		/* governance.category[] */
-	const char *purpose;
-	const char *subject;		/* NULL: no subject (anonymized data) */
-	const char *destination;	/* normalised region code, or NULL (home) */
-	const char *legal_basis;	/* NULL: none */
-	const char *rule_id;		/* the rule(s) that allowed it */
-	bool		personal;		/* false: anonymized data, not personal information */
-} ShareEvent;
-extern int64 sharing_log_append(const ShareEvent *ev);
 
 /* sharing/decide.c: the sharing decision engine */
 typedef struct ShareRequest

@@ -9,7 +9,12 @@
 #   3. pg_dump -Fc | pg_restore into dst, and pg_dump -Fp | psql ON_ERROR_STOP into dst2,
 #      both without a single error line;
 #   4. dst and dst2 have the same fingerprints as src (taxonomy: its 54 rows, once), and a
-#      policy reloaded after the restore gets a history_id above every restored one.
+#      policy reloaded after the restore gets a history_id above every restored one;
+#   5. the sharing log (rows appended in src, through governance.share() too when it
+#      exists, one subject forgotten) comes back row for row with its hashes: the chain
+#      verifies, has src's digest and passes through it, the pseudonyms are src's (the
+#      forgotten subject's stays forgotten), and a row appended after the restore
+#      extends the chain.
 # Prints "dump_restore: ok" and exits 0 on success; otherwise says what failed, exits 1.
 set -u
 
@@ -109,6 +114,29 @@ q src "CREATE TABLE pay (id int, who text, cvv text, region text, created timest
        SELECT governance.place_hold('pay', 'alice', 'case 1');" >/dev/null ||
     die "src: could not set up governed tables"
 
+# a sharing log: rows with and without subject, destination and legal basis, a name
+# outside ASCII; through governance.share() too when this build has it; one subject
+# forgotten.  Its rows must come back in chain order (the config dump's ORDER BY id).
+q src "INSERT INTO governance.sharing_log (policy, recipient, categories, purpose, subject,
+                                           destination, legal_basis, rule_id, personal)
+       SELECT 'jinpai-mail', CASE WHEN i % 2 = 0 THEN 'class:successor' ELSE '百度SDK' END,
+              '{personal.name,personal.contact.email}', 'merger_acquisition',
+              CASE WHEN i % 5 <> 0 THEN 'subject-' || (i % 7) END, CASE WHEN i % 3 = 0 THEN 'HK' END,
+              CASE WHEN i % 4 = 0 THEN 'consent' END, 'test.dump', i % 5 <> 0
+       FROM generate_series(1, 30) i" >/dev/null
+if [ "$(q src "SELECT to_regprocedure('governance.share(text, governance.category[], text, text, governance.region, text, text)') IS NOT NULL")" = t ]; then
+    q src "SELECT governance.share('class:successor', '{personal.name}', 'merger_acquisition',
+                                   'subject-' || i, NULL, NULL, 'jinpai-mail')
+           FROM generate_series(1, 3) i" >/dev/null
+fi
+q src "SELECT governance.forget_sharing_subject('subject-3')" >/dev/null
+nlog=$(q src "SELECT count(*) FROM governance.sharing_log")
+src_digest=$(q src "SELECT id || ' ' || hash FROM governance.sharing_log_digest()")
+src_pseudonym=$(q src "SELECT governance.sharing_pseudonym('subject-1')")
+[ "$(q src "SELECT ok || ' ' || checked FROM governance.verify_sharing_log()")" = "true $nlog" ] ||
+    fail "src: the sharing log does not verify before the dump"
+[ -n "$src_pseudonym" ] || fail "src: subject-1 has no pseudonym"
+
 # (plain_log's rules block rows: it has forced row security and the two
 # policies of the guard, restored once)
 GUARD_SQL="SELECT c.relname, count(DISTINCT con.oid), count(DISTINCT t.oid), count(DISTINCT p.oid),
@@ -142,6 +170,8 @@ WITH t(tab, r) AS (
     UNION ALL SELECT 'hold', row(x.hold_id, x.relation::text, x.subject, x.reason)::text FROM governance.hold x
     UNION ALL SELECT 'seclabel', row(l.objoid::regclass::text, l.objsubid, l.label)::text FROM pg_seclabel l WHERE l.provider = 'governance'
     UNION ALL SELECT 'database_label', x.label FROM governance.database_label x
+    UNION ALL SELECT 'sharing_log', x::text FROM governance.sharing_log x
+    UNION ALL SELECT 'sharing_subject', x::text FROM governance.sharing_subject x
 )
 SELECT tab, count(*), count(DISTINCT r), md5(string_agg(r, E'\n' ORDER BY r COLLATE "C"))
 FROM t GROUP BY tab
@@ -157,7 +187,8 @@ fingerprint src >"$work/src.fp"
 dups=$(awk -F'|' '$1 !~ /^seq / && $2 != $3 { printf "%s ", $1 }' "$work/src.fp")
 [ -z "$dups" ] || fail "src: tables with duplicate rows: $dups"
 grep -q '^taxonomy|54|54|' "$work/src.fp" || fail "src: taxonomy should have 54 rows: $(grep '^taxonomy|' "$work/src.fp")"
-for tab in policy policy_history rule policy_category jurisdiction parameter_def parameter_setting recipient; do
+for tab in policy policy_history rule policy_category jurisdiction parameter_def parameter_setting recipient \
+           sharing_log sharing_subject; do
     grep -q "^$tab|" "$work/src.fp" || fail "src: table $tab is empty, the test would prove nothing"
 done
 
@@ -248,6 +279,25 @@ for db in dst dst2 src; do
     fi
     dup=$(q "$db" "SELECT count(*) - count(DISTINCT history_id) FROM governance.policy_history")
     [ "$dup" = 0 ] || fail "$db: policy_history has $dup duplicate history_id values"
+
+    # --- 5. the sharing log: the same chain, still verifiable, still extensible
+    out=$(q "$db" "SELECT ok || ' ' || checked || ' ' || coalesce(first_bad_id::text, '-')
+                   FROM governance.verify_sharing_log()")
+    [ "$out" = "true $nlog -" ] || fail "$db: verify_sharing_log() after restore: $out (want true $nlog -)"
+    out=$(q "$db" "SELECT id || ' ' || hash FROM governance.sharing_log_digest()")
+    [ "$out" = "$src_digest" ] || fail "$db: the sharing log's digest is $out, src's was $src_digest"
+    out=$(q "$db" "SELECT ok FROM governance.verify_sharing_log(${src_digest%% *}, '${src_digest#* }')")
+    [ "$out" = t ] || fail "$db: the restored chain does not pass through src's digest"
+    out=$(q "$db" "SELECT coalesce(governance.sharing_pseudonym('subject-1'), '-') || ' '
+                          || coalesce(governance.sharing_pseudonym('subject-3'), '-')")
+    [ "$out" = "$src_pseudonym -" ] || fail "$db: pseudonyms after restore: $out (want $src_pseudonym -)"
+    q "$db" "INSERT INTO governance.sharing_log (policy, recipient, categories, purpose, subject)
+             VALUES ('jinpai-mail', 'class:successor', '{personal.name}', 'merger_acquisition', 'subject-1')" >/dev/null
+    out=$(q "$db" "SELECT v.ok || ' ' || v.checked || ' ' || (SELECT subject = '$src_pseudonym'
+                   FROM governance.sharing_log ORDER BY id DESC LIMIT 1)
+                   FROM governance.verify_sharing_log() v")
+    [ "$out" = "true $((nlog + 1)) true" ] ||
+        fail "$db: a row appended after the restore: verify and pseudonym say $out (want true $((nlog + 1)) true)"
 done
 
 [ -e "$work/died" ] && exit 1
