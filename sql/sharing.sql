@@ -246,8 +246,30 @@ SELECT reason FROM governance.check_share('百度SDK', '{device.camera}', 'real_
 -- ============================================================ share
 -- allowed: an id; refused: GV004 with the reason and the clause in the
 -- detail, and what would allow it in the hint
+SELECT count(*) AS rows_before FROM governance.sharing_log \gset
 SELECT governance.share('百度SDK', '{device.camera}', 'real_name_verification', 'user-1',
-                        policy => 'ctyun-huiju-2024') > 0 AS logged;
+                        policy => 'ctyun-huiju-2024') AS share_id \gset
+-- the row: the decision's policy and rules, the subject as its pseudonym,
+-- the session user as the actor
+SELECT id = :share_id AS is_returned_id, policy, recipient, categories, purpose, destination, legal_basis,
+       rule_id, personal, actor = session_user AS actor_is_session_user,
+       subject = governance.sharing_pseudonym('user-1') AS subject_is_pseudonym, subject <> 'user-1' AS not_plain
+FROM governance.sharing_log ORDER BY id DESC LIMIT 1;
+-- check_share logs nothing
+SELECT count(*) FILTER (WHERE allowed) AS allowed
+FROM generate_series(1, 20) g,
+     LATERAL governance.check_share('百度SDK', '{device.camera}', 'real_name_verification', 'user-1',
+                                    policy => 'ctyun-huiju-2024' || left(g::text, 0));
+SELECT count(*) - :rows_before AS rows_added FROM governance.sharing_log;
+-- a destination, a legal basis, several rules
+SELECT governance.share('class:processor', '{personal.name,log.service}', 'troubleshooting', 'admin-1', 'SG',
+                        'contract_necessity', '21vianet-online-2018') > 0 AS logged;
+SELECT recipient, categories, destination, legal_basis, rule_id
+FROM governance.sharing_log ORDER BY id DESC LIMIT 1;
+-- anonymized data is logged as such, with no subject
+SELECT governance.share('class:research', '{anonymized}', 'research', policy => 'jinpai-mail') > 0 AS logged;
+SELECT personal, subject IS NULL AS no_subject, rule_id FROM governance.sharing_log ORDER BY id DESC LIMIT 1;
+SELECT count(*) - :rows_before AS rows_added FROM governance.sharing_log;
 SELECT governance.share('百度SDK', '{device.camera}', 'real_name_verification', 'user-2',
                         policy => 'ctyun-huiju-2024');
 SELECT governance.share('class:third_party', '{content.user_input}', 'marketing', 'user-5',
@@ -256,6 +278,8 @@ SELECT governance.share('class:third_party', '{content.user_input}', 'marketing'
 SELECT governance.share('class:procesor', '{personal}', 'troubleshooting', policy => 'jinpai-mail');
 SELECT governance.share('class:processor', '{}', 'troubleshooting', policy => 'jinpai-mail');
 SELECT governance.share('class:processor', '{personal}', 'troubleshooting', policy => 'no-such-policy');
+-- nothing refused was logged
+SELECT count(*) - :rows_before AS rows_added FROM governance.sharing_log;
 -- GV000 catches the refusal in PL/pgSQL
 DO $$
 BEGIN
@@ -311,6 +335,12 @@ SELECT decide('class:successor', '{personal.name}', 'merger_acquisition', pol =>
 SELECT governance.grant_consent('app-user', 'survey') > 0 AS granted;
 SELECT governance.share('class:successor', '{personal.name}', 'merger_acquisition', 'app-user',
                         policy => 'jinpai-mail') > 0 AS logged;
+-- it reads the sharing events it logged, not the others'
+SELECT count(*) AS own_events, count(*) FILTER (WHERE actor <> 'share_app') AS others FROM governance.sharing_log;
+-- it cannot change the log, read the pseudonyms or verify
+UPDATE governance.sharing_log SET purpose = 'marketing';
+SELECT governance.sharing_pseudonym('app-user');
+SELECT * FROM governance.verify_sharing_log();
 -- it reads the consents it recorded, not the others'
 SELECT count(*) AS own, count(*) FILTER (WHERE granted_by <> 'share_app') AS others
 FROM governance.consents;
@@ -327,6 +357,10 @@ RESET ROLE;
 SELECT subject, granted_by FROM governance.consents ORDER BY consent_id;
 RESET SESSION AUTHORIZATION;
 SELECT subject, granted_by FROM governance.consents WHERE subject IN ('app-user', 'other-user') ORDER BY consent_id;
+
+-- every share of this test is in one unbroken chain
+SELECT ok, checked = (SELECT count(*) FROM governance.sharing_log) AS all_checked, first_bad_id
+FROM governance.verify_sharing_log();
 
 DROP FUNCTION decide(text, governance.category[], text, text, governance.region, text, text);
 DROP ROLE share_app;

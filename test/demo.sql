@@ -228,7 +228,8 @@ BEGIN
     END LOOP;
     UPDATE governance.sharing_log_state SET last_hash = prev;
 END $$;
-ALTER TABLE governance.sharing_log ENABLE ALWAYS TRIGGER USER;
+ALTER TABLE governance.sharing_log ENABLE ALWAYS TRIGGER sharing_log_chain;
+ALTER TABLE governance.sharing_log ENABLE ALWAYS TRIGGER sharing_log_append_only;
 SELECT * FROM governance.verify_sharing_log();
 \echo '-- only the digest recorded outside catches the rewrite:'
 SELECT * FROM governance.verify_sharing_log(:digest_id, :'digest_hash');
