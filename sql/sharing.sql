@@ -315,6 +315,25 @@ rules:
 $y$);
 SELECT decide('class:processor', '{personal.name}', 'troubleshooting', pol => 'test-share'),
        decide('class:processor', '{log.security}', 'troubleshooting', pol => 'test-share');
+-- a load earlier in the same statement counts for the decisions after it in
+-- that statement, and for the next statements (the model is not rebuilt
+-- from the statement's older snapshot and kept)
+BEGIN;
+SELECT governance.load_policy($y$
+policy: {name: test-share, version: "3", title: t, controller: c, home_jurisdiction: cn}
+jurisdictions:
+  - {name: cn, include: [CN], exclude: [HK, MO, TW, CN-HK, CN-MO, CN-TW], source: "s"}
+rules:
+  sharing:
+    - {id: s.any, recipient_classes: [processor], consent: not_required, source: "委托处理"}
+    - {id: s.no-logs, effect: deny, recipient_classes: [processor], categories: [log], source: "不共享日志"}
+    - {id: s.no-device, effect: deny, recipient_classes: [processor], categories: [device], source: "不共享设备信息"}
+$y$) AS loaded,
+       (governance.check_share('class:processor', '{device.model}', 'troubleshooting',
+                               policy => 'test-share')).rule_id AS same_statement;
+SELECT rule_id AS next_statement
+FROM governance.check_share('class:processor', '{device.model}', 'troubleshooting', policy => 'test-share');
+COMMIT;
 -- a rule without destinations holds anywhere, and no localization rule of
 -- this policy keeps personal data home
 SELECT decide('class:processor', '{personal.name}', 'troubleshooting', dest => 'CN-SH', pol => 'test-share'),

@@ -39,6 +39,7 @@
 #include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #define ANONYMIZED_ROOT "anonymized"
@@ -276,6 +277,8 @@ share_model(const char *name)
 		CacheRegisterRelcacheCallback(share_relcache_callback, (Datum) 0);
 		share_callback_registered = true;
 	}
+	/* a policy change committed since this transaction last looked */
+	AcceptInvalidationMessages();
 	if (share_cxt == NULL)
 		share_cxt = AllocSetContextCreate(CacheMemoryContext,
 										  "pg_governance sharing models",
@@ -295,7 +298,13 @@ share_model(const char *name)
 
 	/*
 	 * Built in a context of its own, so that an error halfway leaves
-	 * nothing behind; kept only once complete.
+	 * nothing behind; kept only once complete.  Read under a fresh snapshot
+	 * (as the relcache reads the catalogs), not the statement's: a model
+	 * built from an older snapshot (REPEATABLE READ, or a load earlier in
+	 * the same statement) would be kept after the invalidation that
+	 * prompted its rebuild, and decide by a superseded policy for the rest
+	 * of the session.  (GetCatalogSnapshot, not GetLatestSnapshot: this may
+	 * run in the leader of a parallel query.)
 	 */
 	{
 		MemoryContext build = AllocSetContextCreate(share_cxt, "pg_governance sharing model",
@@ -304,10 +313,12 @@ share_model(const char *name)
 		old = MemoryContextSwitchTo(build);
 		PG_TRY();
 		{
+			PushActiveSnapshot(GetCatalogSnapshot(InvalidOid));
 			gov_spi_begin(&spi, true);
 			MemoryContextSwitchTo(build);
 			p = share_compile(name);
 			gov_spi_end(&spi);
+			PopActiveSnapshot();
 		}
 		PG_CATCH();
 		{
