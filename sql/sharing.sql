@@ -208,6 +208,18 @@ FROM governance.consents WHERE subject = 'user-1' AND purpose = 'real_name_verif
 -- withdrawing with no recipient withdraws every recipient's consent for the purpose
 SELECT governance.withdraw_consent('user-5', 'marketing');
 SELECT decide('class:third_party', '{personal.contact.phone}', 'marketing', 'user-5', pol => 'ctyun-huiju-2024');
+-- withdrawing for one recipient while a consent for any recipient, or for
+-- its class, still covers it is refused: sharing with it would go on
+SELECT governance.grant_consent('user-11', 'real_name_verification') > 0 AS granted;
+SELECT governance.grant_consent('user-11', 'real_name_verification', '百度SDK') > 0 AS granted;
+SELECT governance.withdraw_consent('user-11', 'real_name_verification', '百度SDK');
+SELECT decide('百度SDK', '{device.camera}', 'real_name_verification', 'user-11', pol => 'ctyun-huiju-2024');
+SELECT governance.grant_consent('user-12', 'real_name_verification', 'class:third_party') > 0 AS granted;
+SELECT governance.withdraw_consent('user-12', 'real_name_verification', '银联API');
+SELECT governance.withdraw_consent('user-11', 'real_name_verification');
+SELECT governance.withdraw_consent('user-12', 'real_name_verification', 'class:third_party');
+SELECT decide('百度SDK', '{device.camera}', 'real_name_verification', 'user-11', pol => 'ctyun-huiju-2024'),
+       decide('银联API', '{personal.name}', 'real_name_verification', 'user-12', pol => 'ctyun-huiju-2024');
 -- bad consent input
 SELECT governance.grant_consent(NULL, 'marketing');
 SELECT governance.grant_consent('', 'marketing');
