@@ -352,6 +352,27 @@ SELECT decide('class:processor', '{personal.name}', 'troubleshooting', dest => '
        decide('class:processor', '{personal.name}', 'troubleshooting', dest => 'TW', pol => 'test-share');
 -- so does a prohibition
 SELECT decide('class:processor', '{log.security}', 'troubleshooting', dest => 'TW', pol => 'test-share');
+-- a prohibition that consent lifts is lifted by a recorded consent, not by
+-- the caller passing legal_basis => 'consent'
+SELECT governance.load_policy($y$
+policy: {name: test-share-lift, version: "1", title: t, controller: c, home_jurisdiction: cn}
+jurisdictions:
+  - {name: cn, include: [CN], exclude: [HK, MO, TW, CN-HK, CN-MO, CN-TW], source: "s"}
+rules:
+  sharing:
+    - {id: s.any, recipient_classes: [processor], consent: not_required, source: "委托处理"}
+    - {id: s.no-logs, effect: deny, recipient_classes: [processor], categories: [log],
+       legal_bases: [consent, legal_obligation], source: "不共享日志"}
+$y$);
+SELECT decide('class:processor', '{log.security}', 'troubleshooting', basis => 'consent', pol => 'test-share-lift'),
+       decide('class:processor', '{log.security}', 'troubleshooting', 'lift-user', basis => 'consent',
+              pol => 'test-share-lift'),
+       decide('class:processor', '{log.security}', 'troubleshooting', basis => 'legal_obligation',
+              pol => 'test-share-lift');
+SELECT governance.grant_consent('lift-user', 'troubleshooting', 'class:processor') > 0 AS granted;
+SELECT decide('class:processor', '{log.security}', 'troubleshooting', 'lift-user', basis => 'consent',
+              pol => 'test-share-lift');
+SELECT governance.drop_policy('test-share-lift');
 SELECT governance.drop_policy('test-share');
 -- dropped: decisions by it stop at once in this session
 SELECT reason FROM governance.check_share('class:processor', '{personal.name}', 'troubleshooting',

@@ -713,6 +713,20 @@ check_cross_border(DecideState *st, const char *cat, List *closure, StringInfo h
 	return true;
 }
 
+/*
+ * Does the request's legal basis lift a prohibition that names it?  The
+ * caller's word "consent" is no evidence: only a recorded consent is.
+ */
+static bool
+lifts_prohibition(DecideState *st, ShareRule *r)
+{
+	const char *basis = st->req->legal_basis;
+
+	if (basis == NULL || !has(r->bases, basis))
+		return false;
+	return strcmp(basis, "consent") != 0 || consent_in_force(st) > 0;
+}
+
 /* One category: prohibitions, then a permission whose condition is met. */
 static bool
 decide_category(DecideState *st, const char *cat, List **rule_ids, List **sources,
@@ -729,8 +743,7 @@ decide_category(DecideState *st, const char *cat, List **rule_ids, List **source
 	{
 		ShareRule  *r = lfirst(lc);
 
-		if (r->deny && rule_matches(st, r, closure) &&
-			!(req->legal_basis && has(r->bases, req->legal_basis)))
+		if (r->deny && rule_matches(st, r, closure) && !lifts_prohibition(st, r))
 		{
 			refuse(st, ERRCODE_GV_SHARING_REFUSED, r->rule_id, r->source,
 				   r->bases ? psprintf("Only the legal bases %s lift this prohibition.", join(r->bases, ", "))
