@@ -231,6 +231,10 @@ SELECT governance.withdraw_consent('user-1', 'no_such_purpose');
 
 -- ============================================================ bad input
 -- check_share answers with a reason; share raises
+-- categories as an array of arrays are refused by both, with a hint
+SELECT decide('class:processor', '{{personal.name},{device.model}}', 'troubleshooting', pol => 'jinpai-mail');
+SELECT governance.share('class:processor', '{{personal.name},{device.model}}', 'troubleshooting',
+                        policy => 'jinpai-mail');
 SELECT decide('class:procesor', '{personal}', 'troubleshooting', pol => 'jinpai-mail');
 SELECT reason FROM governance.check_share('class:procesor', '{personal}', 'troubleshooting', policy => 'jinpai-mail');
 SELECT reason FROM governance.check_share('Baidu SDK', '{device.camera}', 'login', policy => 'ctyun-huiju-2024');
