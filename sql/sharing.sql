@@ -208,6 +208,18 @@ FROM governance.consents WHERE subject = 'user-1' AND purpose = 'real_name_verif
 -- withdrawing with no recipient withdraws every recipient's consent for the purpose
 SELECT governance.withdraw_consent('user-5', 'marketing');
 SELECT decide('class:third_party', '{personal.contact.phone}', 'marketing', 'user-5', pol => 'ctyun-huiju-2024');
+-- withdrawing for one recipient while a consent for any recipient, or for
+-- its class, still covers it is refused: sharing with it would go on
+SELECT governance.grant_consent('user-11', 'real_name_verification') > 0 AS granted;
+SELECT governance.grant_consent('user-11', 'real_name_verification', '百度SDK') > 0 AS granted;
+SELECT governance.withdraw_consent('user-11', 'real_name_verification', '百度SDK');
+SELECT decide('百度SDK', '{device.camera}', 'real_name_verification', 'user-11', pol => 'ctyun-huiju-2024');
+SELECT governance.grant_consent('user-12', 'real_name_verification', 'class:third_party') > 0 AS granted;
+SELECT governance.withdraw_consent('user-12', 'real_name_verification', '银联API');
+SELECT governance.withdraw_consent('user-11', 'real_name_verification');
+SELECT governance.withdraw_consent('user-12', 'real_name_verification', 'class:third_party');
+SELECT decide('百度SDK', '{device.camera}', 'real_name_verification', 'user-11', pol => 'ctyun-huiju-2024'),
+       decide('银联API', '{personal.name}', 'real_name_verification', 'user-12', pol => 'ctyun-huiju-2024');
 -- bad consent input
 SELECT governance.grant_consent(NULL, 'marketing');
 SELECT governance.grant_consent('', 'marketing');
@@ -219,6 +231,10 @@ SELECT governance.withdraw_consent('user-1', 'no_such_purpose');
 
 -- ============================================================ bad input
 -- check_share answers with a reason; share raises
+-- categories as an array of arrays are refused by both, with a hint
+SELECT decide('class:processor', '{{personal.name},{device.model}}', 'troubleshooting', pol => 'jinpai-mail');
+SELECT governance.share('class:processor', '{{personal.name},{device.model}}', 'troubleshooting',
+                        policy => 'jinpai-mail');
 SELECT decide('class:procesor', '{personal}', 'troubleshooting', pol => 'jinpai-mail');
 SELECT reason FROM governance.check_share('class:procesor', '{personal}', 'troubleshooting', policy => 'jinpai-mail');
 SELECT reason FROM governance.check_share('Baidu SDK', '{device.camera}', 'login', policy => 'ctyun-huiju-2024');
@@ -315,12 +331,52 @@ rules:
 $y$);
 SELECT decide('class:processor', '{personal.name}', 'troubleshooting', pol => 'test-share'),
        decide('class:processor', '{log.security}', 'troubleshooting', pol => 'test-share');
+-- a load earlier in the same statement counts for the decisions after it in
+-- that statement, and for the next statements (the model is not rebuilt
+-- from the statement's older snapshot and kept)
+BEGIN;
+SELECT governance.load_policy($y$
+policy: {name: test-share, version: "3", title: t, controller: c, home_jurisdiction: cn}
+jurisdictions:
+  - {name: cn, include: [CN], exclude: [HK, MO, TW, CN-HK, CN-MO, CN-TW], source: "s"}
+rules:
+  sharing:
+    - {id: s.any, recipient_classes: [processor], consent: not_required, source: "委托处理"}
+    - {id: s.no-logs, effect: deny, recipient_classes: [processor], categories: [log], source: "不共享日志"}
+    - {id: s.no-device, effect: deny, recipient_classes: [processor], categories: [device], source: "不共享设备信息"}
+$y$) AS loaded,
+       (governance.check_share('class:processor', '{device.model}', 'troubleshooting',
+                               policy => 'test-share')).rule_id AS same_statement;
+SELECT rule_id AS next_statement
+FROM governance.check_share('class:processor', '{device.model}', 'troubleshooting', policy => 'test-share');
+COMMIT;
 -- a rule without destinations holds anywhere, and no localization rule of
 -- this policy keeps personal data home
 SELECT decide('class:processor', '{personal.name}', 'troubleshooting', dest => 'CN-SH', pol => 'test-share'),
        decide('class:processor', '{personal.name}', 'troubleshooting', dest => 'TW', pol => 'test-share');
 -- so does a prohibition
 SELECT decide('class:processor', '{log.security}', 'troubleshooting', dest => 'TW', pol => 'test-share');
+-- a prohibition that consent lifts is lifted by a recorded consent, not by
+-- the caller passing legal_basis => 'consent'
+SELECT governance.load_policy($y$
+policy: {name: test-share-lift, version: "1", title: t, controller: c, home_jurisdiction: cn}
+jurisdictions:
+  - {name: cn, include: [CN], exclude: [HK, MO, TW, CN-HK, CN-MO, CN-TW], source: "s"}
+rules:
+  sharing:
+    - {id: s.any, recipient_classes: [processor], consent: not_required, source: "委托处理"}
+    - {id: s.no-logs, effect: deny, recipient_classes: [processor], categories: [log],
+       legal_bases: [consent, legal_obligation], source: "不共享日志"}
+$y$);
+SELECT decide('class:processor', '{log.security}', 'troubleshooting', basis => 'consent', pol => 'test-share-lift'),
+       decide('class:processor', '{log.security}', 'troubleshooting', 'lift-user', basis => 'consent',
+              pol => 'test-share-lift'),
+       decide('class:processor', '{log.security}', 'troubleshooting', basis => 'legal_obligation',
+              pol => 'test-share-lift');
+SELECT governance.grant_consent('lift-user', 'troubleshooting', 'class:processor') > 0 AS granted;
+SELECT decide('class:processor', '{log.security}', 'troubleshooting', 'lift-user', basis => 'consent',
+              pol => 'test-share-lift');
+SELECT governance.drop_policy('test-share-lift');
 SELECT governance.drop_policy('test-share');
 -- dropped: decisions by it stop at once in this session
 SELECT reason FROM governance.check_share('class:processor', '{personal.name}', 'troubleshooting',

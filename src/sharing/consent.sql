@@ -68,6 +68,7 @@ CREATE FUNCTION withdraw_consent(subject text, purpose text, recipient text DEFA
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     n bigint;
+    broader record;
 BEGIN
     IF subject IS NULL THEN
         RAISE EXCEPTION 'withdrawing a consent needs its subject'
@@ -82,6 +83,31 @@ BEGIN
        AND c.withdrawn_at IS NULL
        AND (c.expires_at IS NULL OR c.expires_at > clock_timestamp());
     GET DIAGNOSTICS n = ROW_COUNT;
+    -- A consent for any recipient, or for the recipient's class, still
+    -- covers the recipient (sharing/decide.c): withdrawing for the
+    -- recipient alone would leave sharing with it allowed.  Fail closed.
+    IF withdraw_consent.recipient IS NOT NULL THEN
+        SELECT c.consent_id, c.recipient INTO broader
+        FROM @extschema@.consent c
+        WHERE c.subject = withdraw_consent.subject
+          AND c.purpose = withdraw_consent.purpose
+          AND c.withdrawn_at IS NULL
+          AND (c.expires_at IS NULL OR c.expires_at > clock_timestamp())
+          AND (c.recipient IS NULL
+               OR c.recipient IN (SELECT 'class:' || r.class FROM @extschema@.recipient r
+                                  WHERE r.name = withdraw_consent.recipient))
+        ORDER BY c.consent_id LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'consent % of subject "%" for % still covers "%"',
+                broader.consent_id, withdraw_consent.subject, withdraw_consent.purpose, withdraw_consent.recipient
+                USING ERRCODE = '55000',
+                      DETAIL = format('It was granted for %s, so withdrawing for "%s" alone would leave sharing with it allowed.',
+                                      COALESCE(quote_literal(broader.recipient), 'any recipient'), withdraw_consent.recipient),
+                      HINT = format('Withdraw it with governance.withdraw_consent(%L, %L, %s), then grant again for the recipients that keep the consent.',
+                                    withdraw_consent.subject, withdraw_consent.purpose,
+                                    COALESCE(quote_literal(broader.recipient), 'NULL'));
+        END IF;
+    END IF;
     IF n = 0 THEN
         RAISE NOTICE 'no consent of subject "%" for % is in force', subject, purpose;
     END IF;

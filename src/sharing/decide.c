@@ -39,6 +39,7 @@
 #include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #define ANONYMIZED_ROOT "anonymized"
@@ -276,6 +277,8 @@ share_model(const char *name)
 		CacheRegisterRelcacheCallback(share_relcache_callback, (Datum) 0);
 		share_callback_registered = true;
 	}
+	/* a policy change committed since this transaction last looked */
+	AcceptInvalidationMessages();
 	if (share_cxt == NULL)
 		share_cxt = AllocSetContextCreate(CacheMemoryContext,
 										  "pg_governance sharing models",
@@ -295,7 +298,13 @@ share_model(const char *name)
 
 	/*
 	 * Built in a context of its own, so that an error halfway leaves
-	 * nothing behind; kept only once complete.
+	 * nothing behind; kept only once complete.  Read under a fresh snapshot
+	 * (as the relcache reads the catalogs), not the statement's: a model
+	 * built from an older snapshot (REPEATABLE READ, or a load earlier in
+	 * the same statement) would be kept after the invalidation that
+	 * prompted its rebuild, and decide by a superseded policy for the rest
+	 * of the session.  (GetCatalogSnapshot, not GetLatestSnapshot: this may
+	 * run in the leader of a parallel query.)
 	 */
 	{
 		MemoryContext build = AllocSetContextCreate(share_cxt, "pg_governance sharing model",
@@ -304,10 +313,12 @@ share_model(const char *name)
 		old = MemoryContextSwitchTo(build);
 		PG_TRY();
 		{
+			PushActiveSnapshot(GetCatalogSnapshot(InvalidOid));
 			gov_spi_begin(&spi, true);
 			MemoryContextSwitchTo(build);
 			p = share_compile(name);
 			gov_spi_end(&spi);
+			PopActiveSnapshot();
 		}
 		PG_CATCH();
 		{
@@ -702,6 +713,20 @@ check_cross_border(DecideState *st, const char *cat, List *closure, StringInfo h
 	return true;
 }
 
+/*
+ * Does the request's legal basis lift a prohibition that names it?  The
+ * caller's word "consent" is no evidence: only a recorded consent is.
+ */
+static bool
+lifts_prohibition(DecideState *st, ShareRule *r)
+{
+	const char *basis = st->req->legal_basis;
+
+	if (basis == NULL || !has(r->bases, basis))
+		return false;
+	return strcmp(basis, "consent") != 0 || consent_in_force(st) > 0;
+}
+
 /* One category: prohibitions, then a permission whose condition is met. */
 static bool
 decide_category(DecideState *st, const char *cat, List **rule_ids, List **sources,
@@ -718,8 +743,7 @@ decide_category(DecideState *st, const char *cat, List **rule_ids, List **source
 	{
 		ShareRule  *r = lfirst(lc);
 
-		if (r->deny && rule_matches(st, r, closure) &&
-			!(req->legal_basis && has(r->bases, req->legal_basis)))
+		if (r->deny && rule_matches(st, r, closure) && !lifts_prohibition(st, r))
 		{
 			refuse(st, ERRCODE_GV_SHARING_REFUSED, r->rule_id, r->source,
 				   r->bases ? psprintf("Only the legal bases %s lift this prohibition.", join(r->bases, ", "))
