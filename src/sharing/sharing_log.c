@@ -480,6 +480,7 @@ ensure_plans(Oid log_relid)
 		"    last_hash = governance._sharing_log_link(last_hash, " \
 		"                    last_id OPERATOR(pg_catalog.+) 1, $1) "
 		plans.advance = prepare_kept(ADVANCE_SQL
+									 "WHERE one "
 									 "RETURNING last_id, prev_hash, last_hash, ctid",
 									 1, types);
 		plans.advance_at = prepare_kept(ADVANCE_SQL
