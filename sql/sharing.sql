@@ -255,6 +255,15 @@ SELECT governance.check_share('class:processor', '{personal}', 'troubleshooting'
 SELECT governance.check_share('class:processor', '{personal}', 'troubleshooting', destination => 'XX');
 -- a category that is not one
 SELECT governance.check_share('class:processor', '{Personal}', 'troubleshooting');
+-- an empty or oversized subject
+SELECT reason FROM governance.check_share('class:successor', '{personal.name}', 'merger_acquisition', '',
+                                          policy => 'jinpai-mail');
+SELECT reason FROM governance.check_share('class:successor', '{personal.name}', 'merger_acquisition',
+                                          repeat('x', 1001), policy => 'jinpai-mail');
+SELECT governance.grant_consent(repeat('x', 1001), 'survey');
+-- a category defined by another policy only: this policy does not know it
+SELECT reason FROM governance.check_share('class:processor', '{customer_data}', 'troubleshooting',
+                                          legal_basis => 'contract_necessity', policy => 'ctyun-huiju-2024');
 -- consent needed, and no subject to find it by
 SELECT reason FROM governance.check_share('百度SDK', '{device.camera}', 'real_name_verification',
                                           policy => 'ctyun-huiju-2024');
@@ -383,11 +392,20 @@ SELECT reason FROM governance.check_share('class:processor', '{personal.name}', 
                                           policy => 'test-share');
 
 -- ============================================================ ordinary roles
+-- the policies an application may name: the database's, or one bound to
+-- a schema or table here (an admin may name any)
+CREATE SCHEMA share_mail;
+SECURITY LABEL FOR governance ON SCHEMA share_mail IS 'policy=jinpai-mail';
 CREATE ROLE share_app LOGIN;
 CREATE ROLE share_other LOGIN;
 GRANT share_app TO share_other;
 SET SESSION AUTHORIZATION share_app;
 SELECT decide('class:successor', '{personal.name}', 'merger_acquisition', pol => 'jinpai-mail');
+-- a policy that governs nothing here cannot be picked for being lenient
+SELECT reason FROM governance.check_share('class:affiliate', '{customer_data}', 'troubleshooting',
+                                          legal_basis => 'contract_necessity', policy => '21vianet-o365-2016');
+SELECT governance.share('class:affiliate', '{customer_data}', 'troubleshooting',
+                        legal_basis => 'contract_necessity', policy => '21vianet-o365-2016');
 SELECT governance.grant_consent('app-user', 'survey') > 0 AS granted;
 SELECT governance.share('class:successor', '{personal.name}', 'merger_acquisition', 'app-user',
                         policy => 'jinpai-mail') > 0 AS logged;
@@ -421,3 +439,4 @@ FROM governance.verify_sharing_log();
 DROP FUNCTION decide(text, governance.category[], text, text, governance.region, text, text);
 DROP ROLE share_app;
 DROP ROLE share_other;
+DROP SCHEMA share_mail;

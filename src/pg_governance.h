@@ -363,6 +363,7 @@ typedef struct ShareRequest
 	const char *destination;	/* normalised region code, NULL: home */
 	const char *legal_basis;	/* NULL: none */
 	const char *policy;			/* NULL: the database's */
+	bool		lock_consent;	/* share: lock the consent used until commit */
 } ShareRequest;
 
 typedef struct ShareDecision

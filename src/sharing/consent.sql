@@ -51,6 +51,10 @@ BEGIN
         RAISE EXCEPTION 'a consent needs a subject'
             USING ERRCODE = '22004', HINT = 'Pass the identifier of the data subject who consents.';
     END IF;
+    IF octet_length(subject) > 1000 THEN
+        RAISE EXCEPTION 'a subject of % bytes', octet_length(subject)
+            USING ERRCODE = '22023', HINT = 'Pass the identifier of the data subject (1 to 1000 bytes).';
+    END IF;
     PERFORM @extschema@._check_consent_terms(purpose, recipient);
     IF expires IS NOT NULL AND expires <= clock_timestamp() THEN
         RAISE EXCEPTION 'a consent cannot expire before it is granted'

@@ -43,6 +43,7 @@
 #include "utils/timestamp.h"
 
 #define ANONYMIZED_ROOT "anonymized"
+#define SHARE_SUBJECT_MAX 1000		/* bytes: fits the indexes of consents and pseudonyms */
 
 typedef struct ShareJurisdiction
 {
@@ -106,8 +107,15 @@ static List *share_models = NIL;
 static bool share_models_valid = false;
 static bool share_callback_registered = false;
 
-/* consent look-up, prepared once per backend */
+/*
+ * Consent look-ups, prepared once per backend: as check_share reads, and
+ * as share reads, locking the consent FOR SHARE until it commits, so that
+ * a withdrawal committed before it is seen (READ COMMITTED re-checks the
+ * row; REPEATABLE READ fails with 40001) and one that comes after waits
+ * for the share to be logged.
+ */
 static SPIPlanPtr consent_plan = NULL;
+static SPIPlanPtr consent_lock_plan = NULL;
 
 /* ------------------------------------------------------------ the cache */
 
@@ -204,9 +212,10 @@ share_compile(const char *name)
 		p->implies_to = lappend(p->implies_to, getlist(i, 2));
 	}
 
+	/* the categories this policy knows: the taxonomy and its own */
 	share_query("SELECT category::text FROM governance.taxonomy "
 				"UNION SELECT category::text FROM governance.policy_category "
-				"WHERE defined AND $1 IS NOT NULL", name);
+				"WHERE policy = $1 AND defined", name);
 	for (i = 0; i < SPI_processed; i++)
 		p->registered = lappend(p->registered, getstr(i, 1));
 
@@ -457,6 +466,27 @@ refuse(DecideState *st, int sqlstate, const char *rule_id, const char *source,
 	d->reason = reason;
 }
 
+static SPIPlanPtr
+prepare_consent_lookup(bool lock)
+{
+	Oid			types[5] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID};
+	SPIPlanPtr	plan;
+
+	plan = SPI_prepare(psprintf("SELECT c.consent_id FROM governance.consent c "
+								"WHERE c.subject OPERATOR(pg_catalog.=) $1 "
+								"  AND c.purpose OPERATOR(pg_catalog.=) $2 "
+								"  AND c.withdrawn_at IS NULL "
+								"  AND c.granted_at OPERATOR(pg_catalog.<=) $5 "
+								"  AND (c.expires_at IS NULL OR c.expires_at OPERATOR(pg_catalog.>) $5) "
+								"  AND (c.recipient IS NULL OR c.recipient OPERATOR(pg_catalog.=) $3 "
+								"       OR c.recipient OPERATOR(pg_catalog.=) $4) "
+								"ORDER BY c.consent_id DESC LIMIT 1%s",
+								lock ? " FOR SHARE" : ""), 5, types);
+	if (plan == NULL || SPI_keepplan(plan) != 0)
+		elog(ERROR, "pg_governance: could not prepare the consent look-up");
+	return plan;
+}
+
 /* The consent in force for the request's subject, purpose and recipient (0: none). */
 static int64
 consent_in_force(DecideState *st)
@@ -475,29 +505,16 @@ consent_in_force(DecideState *st)
 
 	gov_spi_begin(&spi, true);
 	if (consent_plan == NULL)
-	{
-		Oid			types[5] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID};
-		SPIPlanPtr	plan;
-
-		plan = SPI_prepare("SELECT c.consent_id FROM governance.consent c "
-						   "WHERE c.subject OPERATOR(pg_catalog.=) $1 "
-						   "  AND c.purpose OPERATOR(pg_catalog.=) $2 "
-						   "  AND c.withdrawn_at IS NULL "
-						   "  AND c.granted_at OPERATOR(pg_catalog.<=) $5 "
-						   "  AND (c.expires_at IS NULL OR c.expires_at OPERATOR(pg_catalog.>) $5) "
-						   "  AND (c.recipient IS NULL OR c.recipient OPERATOR(pg_catalog.=) $3 "
-						   "       OR c.recipient OPERATOR(pg_catalog.=) $4) "
-						   "ORDER BY c.consent_id DESC LIMIT 1", 5, types);
-		if (plan == NULL || SPI_keepplan(plan) != 0)
-			elog(ERROR, "pg_governance: could not prepare the consent look-up");
-		consent_plan = plan;
-	}
+		consent_plan = prepare_consent_lookup(false);
+	if (consent_lock_plan == NULL)
+		consent_lock_plan = prepare_consent_lookup(true);
 	args[0] = CStringGetTextDatum(req->subject);
 	args[1] = CStringGetTextDatum(req->purpose);
 	args[2] = CStringGetTextDatum(req->recipient);
 	args[3] = CStringGetTextDatum(psprintf("class:%s", st->klass));
 	args[4] = TimestampTzGetDatum(GetCurrentTimestamp());
-	if (SPI_execute_plan(consent_plan, args, nulls, true, 1) != SPI_OK_SELECT)
+	if (SPI_execute_plan(req->lock_consent ? consent_lock_plan : consent_plan,
+						 args, nulls, !req->lock_consent, 1) != SPI_OK_SELECT)
 		elog(ERROR, "pg_governance: consent look-up failed");
 	if (SPI_processed > 0)
 	{
@@ -850,6 +867,14 @@ check_input(DecideState *st)
 		}
 		st->klass = st->named->klass;
 	}
+	if (req->subject != NULL && (req->subject[0] == '\0' || strlen(req->subject) > SHARE_SUBJECT_MAX))
+	{
+		refuse(st, ERRCODE_INVALID_PARAMETER_VALUE, NULL, NULL,
+			   psprintf("Pass the identifier of the data subject (1 to %d bytes), or NULL for none.", SHARE_SUBJECT_MAX),
+			   req->subject[0] == '\0' ? pstrdup("an empty subject")
+			   : psprintf("a subject of %zu bytes", strlen(req->subject)));
+		return false;
+	}
 	if (req->purpose == NULL || !governance_vocabulary_has("purpose", req->purpose, &suggest))
 	{
 		refuse(st, ERRCODE_INVALID_PARAMETER_VALUE, NULL, NULL,
@@ -884,12 +909,47 @@ check_input(DecideState *st)
 		if (!has(p->registered, lfirst(lc)))
 		{
 			refuse(st, ERRCODE_UNDEFINED_OBJECT, NULL, NULL,
-				   pstrdup("governance.categories lists the registered categories."),
-				   psprintf("unknown category %s", (char *) lfirst(lc)));
+				   pstrdup("A policy decides only the categories of the taxonomy and its own; governance.categories lists them, with the policies that define them."),
+				   psprintf("policy \"%s\" knows no category %s", p->name, (char *) lfirst(lc)));
 			return false;
 		}
 	}
 	return true;
+}
+
+/*
+ * May a caller have its share decided by this policy?  The database's
+ * policy, or one bound to a schema or table of this database: those are
+ * the policies that govern its data.  Otherwise an application could pick
+ * the most lenient policy loaded.  governance_admin may name any.
+ */
+static bool
+policy_governs_here(const char *name)
+{
+	char	   *db = guard_database_policy();
+	GovSpi		spi;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	bool		bound;
+
+	if ((db != NULL && strcmp(db, name) == 0) || governance_caller_is_admin())
+		return true;
+	args[0] = CStringGetTextDatum(name);
+	gov_spi_begin(&spi, true);
+	/* label items trimmed as label.c's parser trims them */
+	if (SPI_execute_with_args("SELECT 1 FROM pg_catalog.pg_seclabel l "
+							  "WHERE l.provider OPERATOR(pg_catalog.=) 'governance' "
+							  "  AND l.classoid IN ('pg_catalog.pg_class'::pg_catalog.regclass, "
+							  "                     'pg_catalog.pg_namespace'::pg_catalog.regclass) "
+							  "  AND EXISTS (SELECT 1 FROM pg_catalog.regexp_split_to_table(l.label, ';') item "
+							  "              WHERE pg_catalog.regexp_replace(pg_catalog.regexp_replace(item, "
+							  "                      '^[ \t\n]+|[ \t\n]+$', '', 'g'), '[ \t]*=[ \t]*', '=') "
+							  "                    OPERATOR(pg_catalog.=) ('policy=' OPERATOR(pg_catalog.||) $1)) "
+							  "LIMIT 1", 1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "pg_governance: could not read the bindings");
+	bound = SPI_processed > 0;
+	gov_spi_end(&spi);
+	return bound;
 }
 
 /*
@@ -924,6 +984,13 @@ share_decide(const ShareRequest *req, ShareDecision *d)
 		return;
 	}
 	d->policy = pstrdup(policy);
+	if (req->policy != NULL && !policy_governs_here(req->policy))
+	{
+		refuse(&st, ERRCODE_INSUFFICIENT_PRIVILEGE, NULL, NULL,
+			   pstrdup("Omit policy => to decide by the database's policy, or bind the policy to what it governs (governance.bind, governance.bind_database, or a schema's label) first; governance_admin may name any policy."),
+			   psprintf("policy \"%s\" governs nothing in this database", req->policy));
+		return;
+	}
 	st.p = share_model(policy);
 	if (st.p == NULL)
 	{

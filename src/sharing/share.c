@@ -71,6 +71,7 @@ request_from_args(FunctionCallInfo fcinfo, ShareRequest *req)
 	req->destination = text_arg(fcinfo, 4);	/* region: stored normalised */
 	req->legal_basis = text_arg(fcinfo, 5);
 	req->policy = text_arg(fcinfo, 6);
+	req->lock_consent = false;
 }
 
 /*
@@ -122,6 +123,7 @@ governance_share(PG_FUNCTION_ARGS)
 	ShareEvent	ev;
 
 	request_from_args(fcinfo, &req);
+	req.lock_consent = true;
 	share_decide(&req, &d);
 
 	if (!d.allowed && d.sqlstate == ERRCODE_GV_SHARING_REFUSED)
