@@ -331,6 +331,7 @@ typedef struct GovSpi
 } GovSpi;
 
 extern void gov_spi_begin(GovSpi *s, bool as_owner);
+extern void gov_spi_begin_own(GovSpi *s, bool as_owner);
 extern void gov_spi_begin_as(GovSpi *s, Oid role);
 extern void gov_spi_end(GovSpi *s);
 extern int	gov_fixed_formats_begin(void);

@@ -21,24 +21,60 @@
  */
 #include "pg_governance.h"
 
+#include "catalog/namespace.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/guc.h"
 
-void
-gov_spi_begin(GovSpi *s, bool as_owner)
+#define PINNED_SEARCH_PATH "pg_catalog, pg_temp"
+
+/*
+ * Pin search_path for the section.  With reuse, not when it is pinned
+ * already (an outer section of ours): setting it costs a GUC nest level and
+ * a search path recomputation, which share() would otherwise pay several
+ * times a call.  The test is on the setting in force, not on a counter of
+ * ours, so that an error caught halfway cannot leave us believing it
+ * pinned.  Only for sections that run no code but ours (queries on the
+ * extension's own tables, of its own types): a section that may run other
+ * code pins afresh, so that whatever that code sets is undone at its end.
+ */
+static void
+pin_search_path(GovSpi *s, bool reuse)
+{
+	s->nestlevel = -1;
+	if (reuse && namespace_search_path != NULL &&
+		strcmp(namespace_search_path, PINNED_SEARCH_PATH) == 0)
+		return;
+	s->nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", PINNED_SEARCH_PATH,
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+}
+
+static void
+spi_begin(GovSpi *s, bool as_owner, bool reuse)
 {
 	GetUserIdAndSecContext(&s->save_userid, &s->save_sec);
 	s->as_owner = as_owner;
 	if (as_owner)
 		SetUserIdAndSecContext(governance_owner(),
 							   s->save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	s->nestlevel = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-							 true, 0, false);
+	pin_search_path(s, reuse);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "pg_governance: SPI_connect failed");
+}
+
+void
+gov_spi_begin(GovSpi *s, bool as_owner)
+{
+	spi_begin(s, as_owner, false);
+}
+
+/* ... for sections that query only the extension's own tables (see above) */
+void
+gov_spi_begin_own(GovSpi *s, bool as_owner)
+{
+	spi_begin(s, as_owner, true);
 }
 
 /*
@@ -54,10 +90,7 @@ gov_spi_begin_as(GovSpi *s, Oid role)
 	s->as_owner = true;
 	SetUserIdAndSecContext(role, s->save_sec | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
-	s->nestlevel = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-							 true, 0, false);
+	pin_search_path(s, false);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "pg_governance: SPI_connect failed");
 }
@@ -95,7 +128,8 @@ void
 gov_spi_end(GovSpi *s)
 {
 	SPI_finish();
-	AtEOXact_GUC(true, s->nestlevel);
+	if (s->nestlevel >= 0)
+		AtEOXact_GUC(true, s->nestlevel);
 	if (s->as_owner)
 		SetUserIdAndSecContext(s->save_userid, s->save_sec);
 }

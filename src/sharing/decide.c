@@ -503,7 +503,7 @@ consent_in_force(DecideState *st)
 	if (req->subject == NULL)
 		return 0;
 
-	gov_spi_begin(&spi, true);
+	gov_spi_begin_own(&spi, true);
 	if (consent_plan == NULL)
 		consent_plan = prepare_consent_lookup(false);
 	if (consent_lock_plan == NULL)
@@ -935,7 +935,7 @@ policy_governs_here(const char *name)
 	if ((db != NULL && strcmp(db, name) == 0) || governance_caller_is_admin())
 		return true;
 	args[0] = CStringGetTextDatum(name);
-	gov_spi_begin(&spi, true);
+	gov_spi_begin_own(&spi, true);
 	/* label items trimmed as label.c's parser trims them */
 	if (SPI_execute_with_args("SELECT 1 FROM pg_catalog.pg_seclabel l "
 							  "WHERE l.provider OPERATOR(pg_catalog.=) 'governance' "

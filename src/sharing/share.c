@@ -121,10 +121,23 @@ governance_share(PG_FUNCTION_ARGS)
 	ShareRequest req;
 	ShareDecision d;
 	ShareEvent	ev;
+	GovSpi		spi;
+	MemoryContext cxt = CurrentMemoryContext;
+	int64		id;
 
 	request_from_args(fcinfo, &req);
 	req.lock_consent = true;
+
+	/*
+	 * One privileged section for the decision and the append: the consent
+	 * look-up and the log's queries inside it find search_path pinned and
+	 * do not pin it again.
+	 */
+	gov_spi_begin(&spi, true);
+	MemoryContextSwitchTo(cxt);	/* the decision outlives the section */
 	share_decide(&req, &d);
+	if (!d.allowed)
+		gov_spi_end(&spi);
 
 	if (!d.allowed && d.sqlstate == ERRCODE_GV_SHARING_REFUSED)
 		ereport(ERROR,
@@ -149,7 +162,9 @@ governance_share(PG_FUNCTION_ARGS)
 	ev.legal_basis = req.legal_basis;
 	ev.rule_id = d.rule_id;
 	ev.personal = d.personal;
-	PG_RETURN_INT64(sharing_log_append(&ev));
+	id = sharing_log_append(&ev);
+	gov_spi_end(&spi);
+	PG_RETURN_INT64(id);
 }
 
 /*

@@ -614,7 +614,7 @@ governance_sharing_log_chain(PG_FUNCTION_ARGS)
 	heap_deform_tuple(trig->tg_trigtuple, desc, values, isnull);
 	arrived_hashed = !isnull[a.hash - 1];
 
-	gov_spi_begin(&spi, true);
+	gov_spi_begin_own(&spi, true);
 	ensure_plans(RelationGetRelid(rel));
 
 	/*
@@ -801,7 +801,7 @@ sharing_log_append(const ShareEvent *ev)
 	bool		isnull;
 	int64		id;
 
-	gov_spi_begin(&spi, true);
+	gov_spi_begin_own(&spi, true);
 	ensure_plans(sharing_log_relid());
 
 	namestrcpy(&actor, GetUserNameFromId(GetSessionUserId(), false));

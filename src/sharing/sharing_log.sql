@@ -47,17 +47,20 @@ COMMENT ON COLUMN sharing_log.hash IS 'SHA-256, lowercase hex, of prev_hash and 
 -- restore starts it at the genesis and the restored rows move it on, each
 -- checked as it arrives.  Verification compares it with the last row, so
 -- a last row deleted behind the extension's back is found.
--- The key "one" is there for its index: a transaction that appends many
--- rows leaves as many dead versions of the state behind, and the live one
--- ends up on the last page, where VACUUM cannot truncate; the first append
--- of every later transaction finds it through the index, not by reading
--- every page.
+-- The column "one" is there for its index: a transaction that appends
+-- many rows leaves as many dead versions of the state behind, and the live
+-- one ends up on the last page, where VACUUM cannot truncate; the first
+-- append of every later transaction finds it through the index, not by
+-- reading every page.  Not a unique index: its uniqueness check would visit
+-- every dead version a bulk append leaves, making it quadratic (one row is
+-- checked by verify_sharing_log instead).
 CREATE TABLE sharing_log_state (
     last_id     bigint NOT NULL,
     last_hash   text NOT NULL,
     prev_hash   text,                   -- the hash before last_hash (for the append's RETURNING)
-    one         boolean NOT NULL DEFAULT true PRIMARY KEY CHECK (one)
+    one         boolean NOT NULL DEFAULT true CHECK (one)
 );
+CREATE INDEX sharing_log_state_one ON sharing_log_state (one);
 INSERT INTO sharing_log_state (last_id, last_hash) VALUES (0, pg_catalog.repeat('0', 64));
 COMMENT ON TABLE sharing_log_state IS 'the sharing log''s last id and hash (genesis: 0 and 64 zeros); internal';
 
