@@ -33,5 +33,13 @@ WHERE s.provider = 'governance' AND d.datname = current_database();
 SELECT governance.tag('np', 'who', 'category=personal.name');
 SELECT "column", categories, policy FROM governance.tagged_columns WHERE relation = 'np'::regclass ORDER BY 1;
 DROP TABLE np;
+-- sharing, first thing in fresh sessions: the decision, the append, the log
+\c
+SELECT allowed, rule_id FROM governance.check_share('class:complainant', '{personal.contact.email}',
+                                                    'complaint_handling', policy => '21vianet-online-2020');
+\c
+SELECT governance.share('class:complainant', '{personal.contact.email}', 'complaint_handling') > 0 AS logged;
+\c
+SELECT ok, checked FROM governance.verify_sharing_log();
 SELECT governance.bind_database(NULL);
 SELECT governance.set_database_region(NULL);
