@@ -228,6 +228,8 @@ typedef struct GuardRel
 } GuardRel;
 
 extern GuardRel *guard_get(Oid relid);
+extern bool subject_value(const char *text, Oid input, Oid ioparam, int32 typmod,
+						  Datum *out);
 extern GuardRel *guard_lookup(Oid relid);
 extern GuardColumn *guard_column(GuardRel *g, AttrNumber attnum);
 extern bool guard_region_allowed(const GuardLoc *loc, const char *region);

@@ -663,7 +663,7 @@ compile_holds(GuardRel *g, Oid relid, List *ancestors)
  * input function of a built-in type: no domain check, no user code), or
  * false if the text is no such value.
  */
-static bool
+bool
 subject_value(const char *text, Oid input, Oid ioparam, int32 typmod, Datum *out)
 {
 	MemoryContext cxt = CurrentMemoryContext;
