@@ -53,7 +53,9 @@ NEW_IN_0_2 = \
 	src/sharing/sharing_log.sql \
 	src/sharing/consent.sql \
 	src/sharing/sharing.sql \
-	src/subjects/subjects.sql
+	src/subjects/subjects.sql \
+	src/requests/calendar.sql \
+	src/requests/requests.sql
 
 # 0.1 is frozen; every later change reaches 0.1 installs through the upgrade
 # script, and test/t/upgrade.sh proves both paths give the same objects.
@@ -63,7 +65,7 @@ DATA_built = pg_governance--$(EXTVERSION).sql pg_governance--0.1--0.2.sql
 # governance.load_bundled_policy() looks for them.
 DATA_policies = $(wildcard policies/*.yaml)
 
-REGRESS = types policy_load labels guard guard_prepare escalation owner_escapes violating_rows anonymize retention sharing_log sharing subjects
+REGRESS = types policy_load labels guard guard_prepare escalation owner_escapes violating_rows anonymize retention sharing_log sharing subjects requests
 REGRESS_OPTS = --inputdir=. --load-extension=pg_governance
 # isolation tests (specs/*.spec): concurrent sessions
 ISOLATION = guard_concurrency guard_races retention_concurrency sharing_policy_change

@@ -62,6 +62,13 @@ static const char *const vocab_request[] = {
 	NULL
 };
 static const char *const vocab_days[] = {"calendar", "working", NULL};
+/* grounds on which a subject's request need not be answered (the exemptions of
+ * GB/T 35273 that privacy statements such as 21Vianet 2020 repeat) */
+static const char *const vocab_exemption[] = {
+	"legal_obligation", "national_security", "public_interest",
+	"criminal_investigation", "abuse_of_rights", "vital_interests",
+	"harm_to_others", "trade_secret", NULL
+};
 static const char *const vocab_notify[] = {"subjects", "authority", "customers", NULL};
 static const char *const vocab_channel[] = {"email", "sms", "phone", "notice", "push", "letter", NULL};
 static const char *const vocab_minors_requires[] = {"guardian_consent", "not_directed_at_minors", NULL};
@@ -141,6 +148,7 @@ static void check_retention_rule(SchemaCtx *ctx, YNode *map);
 static void check_sharing_rule(SchemaCtx *ctx, YNode *map);
 static void check_category_def(SchemaCtx *ctx, YNode *map);
 static void check_rule_id(SchemaCtx *ctx, YNode *map);
+static void check_exemption(SchemaCtx *ctx, YNode *map);
 
 static const FieldSpec policy_header_fields[] = {
 	F("name", FT_POLICY_NAME, true),
@@ -264,11 +272,20 @@ static const FieldSpec sharing_fields[] = {
 };
 static const MapSpec sharing_spec = {"a sharing rule", sharing_fields, check_sharing_rule};
 
+static const FieldSpec exemption_fields[] = {
+	F_ENUM("ground", vocab_exemption, true),
+	F("source", FT_TEXT, true),
+	F("note", FT_TEXT, false),
+	F_END
+};
+static const MapSpec exemption_spec = {"an exemption", exemption_fields, check_exemption};
+
 static const FieldSpec subject_rights_fields[] = {
 	F("id", FT_IDENT, true),
 	F_LIST_ENUM("requests", vocab_request, true),
 	F("deadline", FT_DURATION, true),
 	F_ENUM("days", vocab_days, false),
+	F_LIST_MAP("exemptions", &exemption_spec, false),
 	F("source", FT_TEXT, true),
 	F("note", FT_TEXT, false),
 	F_END
@@ -950,6 +967,18 @@ check_rule_id(SchemaCtx *ctx, YNode *map)
 		schema_error(ctx, id, "Every rule id is unique within its policy.",
 					 "duplicate rule id \"%s\"", id->value);
 	ctx->rule_ids = lappend(ctx->rule_ids, id->value);
+}
+
+/* a ground listed twice in one rule's exemptions is a slip in the document */
+static void
+check_exemption(SchemaCtx *ctx, YNode *map)
+{
+	YNode	   *ground = map_get(map, "ground");
+
+	if (list_has_string(ctx->seen_names, ground->value))
+		schema_error(ctx, ground, "List each ground once per rule.",
+					 "duplicate exemption ground \"%s\"", ground->value);
+	ctx->seen_names = lappend(ctx->seen_names, ground->value);
 }
 
 static void
