@@ -344,7 +344,7 @@ detect_email(const char *s, int len)
 				label = 0,
 				labels = 0;
 	const char *d;
-	bool		tld_letters = true;
+	bool		tld_letters = true; /* the current label has no digit or hyphen */
 
 	if (at == NULL || len > 254)
 		return false;
@@ -371,7 +371,8 @@ detect_email(const char *s, int len)
 				return false;
 			labels++;
 			label = 0;
-			tld_letters = true;
+			if (i < dlen)
+				tld_letters = true;	/* a new label starts */
 			continue;
 		}
 		if (!domain_label_char((unsigned char) d[i]))
@@ -380,7 +381,7 @@ detect_email(const char *s, int len)
 			tld_letters = false;
 		label++;
 	}
-	/* tld_letters now describes the last label */
+	/* tld_letters describes the last label: the top-level domain */
 	return labels >= 2 && tld_letters;
 }
 
