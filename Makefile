@@ -27,7 +27,8 @@ OBJS = \
 	src/retention/anonymize.o \
 	src/sharing/sharing_log.o \
 	src/sharing/decide.o \
-	src/sharing/share.o
+	src/sharing/share.o \
+	src/reports/explain.o
 
 EXTENSION = pg_governance
 EXTVERSION = 0.2
@@ -51,7 +52,9 @@ NEW_IN_0_2 = \
 	src/retention/schedule.sql \
 	src/sharing/sharing_log.sql \
 	src/sharing/consent.sql \
-	src/sharing/sharing.sql
+	src/sharing/sharing.sql \
+	src/reports/explain.sql \
+	src/reports/report.sql
 
 # 0.1 is frozen; every later change reaches 0.1 installs through the upgrade
 # script, and test/t/upgrade.sh proves both paths give the same objects.
@@ -61,7 +64,7 @@ DATA_built = pg_governance--$(EXTVERSION).sql pg_governance--0.1--0.2.sql
 # governance.load_bundled_policy() looks for them.
 DATA_policies = $(wildcard policies/*.yaml)
 
-REGRESS = types policy_load labels guard guard_prepare escalation owner_escapes violating_rows anonymize retention sharing_log sharing
+REGRESS = types policy_load labels guard guard_prepare escalation owner_escapes violating_rows anonymize retention sharing_log sharing reports
 REGRESS_OPTS = --inputdir=. --load-extension=pg_governance
 # isolation tests (specs/*.spec): concurrent sessions
 ISOLATION = guard_concurrency guard_races retention_concurrency sharing_policy_change
