@@ -29,7 +29,8 @@ OBJS = \
 	src/sharing/decide.o \
 	src/sharing/share.o \
 	src/subjects/subjects.o \
-	src/discovery/detect.o
+	src/discovery/detect.o \
+	src/reports/explain.o
 
 EXTENSION = pg_governance
 EXTVERSION = 0.2
@@ -57,7 +58,9 @@ NEW_IN_0_2 = \
 	src/subjects/subjects.sql \
 	src/requests/calendar.sql \
 	src/requests/requests.sql \
-	src/discovery/discovery.sql
+	src/discovery/discovery.sql \
+	src/reports/explain.sql \
+	src/reports/report.sql
 
 # 0.1 is frozen; every later change reaches 0.1 installs through the upgrade
 # script, and test/t/upgrade.sh proves both paths give the same objects.
@@ -67,7 +70,7 @@ DATA_built = pg_governance--$(EXTVERSION).sql pg_governance--0.1--0.2.sql
 # governance.load_bundled_policy() looks for them.
 DATA_policies = $(wildcard policies/*.yaml)
 
-REGRESS = types policy_load labels guard guard_prepare escalation owner_escapes violating_rows anonymize retention sharing_log sharing subjects discovery requests
+REGRESS = types policy_load labels guard guard_prepare escalation owner_escapes violating_rows anonymize retention sharing_log sharing subjects discovery reports requests
 REGRESS_OPTS = --inputdir=. --load-extension=pg_governance
 # isolation tests (specs/*.spec): concurrent sessions
 ISOLATION = guard_concurrency guard_races retention_concurrency sharing_policy_change
