@@ -116,33 +116,26 @@ SELECT "column", category, rule_kind, rule_id, effect FROM governance.explain('d
 WHERE rule_kind IN ('binding', 'category', 'localization') OR rule_id = 'share.sdk.baidu';
 SELECT * FROM governance.compliance_report() WHERE "check" = 'tags without policy';
 
--- the parts installed separately, through stand-ins where they are missing:
--- the report calls them dynamically and turns their lines into findings
-DO $$
-BEGIN
-    IF to_regprocedure('governance.suggest_tags(name, integer)') IS NULL THEN
-        CREATE FUNCTION governance.suggest_tags(schema name DEFAULT NULL, sample_rows int DEFAULT 1000,
-            OUT relation regclass, OUT "column" name, OUT category governance.category,
-            OUT confidence real, OUT evidence text) RETURNS SETOF record LANGUAGE sql AS
-        $f$ SELECT 'public.plain'::regclass, 'note'::name, 'personal.contact.phone'::governance.category,
-                   0.9::real, 'name "note"? no; 95% of 200 sampled values are mainland mobile numbers' $f$;
-    END IF;
-    IF to_regclass('governance.requests') IS NULL THEN
-        CREATE VIEW governance.requests AS
-            SELECT 1::bigint AS request_id, 's-1'::text AS subject, 'export'::text AS kind,
-                   'jinpai-mail'::text AS policy, '2026-01-05'::timestamptz AS opened_at,
-                   '2026-01-26'::timestamptz AS due_at, NULL::timestamptz AS closed_at, true AS overdue;
-    END IF;
-END $$;
-SELECT * FROM governance.compliance_report() WHERE "check" IN ('untagged suspects', 'requests overdue');
+-- discovery and requests: an untagged column of mobile numbers, and a
+-- request overdue since January
+CREATE TABLE public.contacts_raw (id int, sjh text);
+INSERT INTO public.contacts_raw SELECT i, '138' || lpad(i::text, 8, '0') FROM generate_series(1, 60) i;
+INSERT INTO governance.request (subject, kind, policy, rule_id, deadline, days, opened_at, due_at)
+VALUES ('s-1', 'export', 'jinpai-mail', 'dsr.response', 'P15D', 'calendar',
+        '2026-01-05 10:00+08', '2026-01-20 23:59:59.999999+08');
+SELECT "check", status, regexp_replace(regexp_replace(detail, 'request [0-9]+', 'request N', 'g'), 'close_request\([0-9]+\)', 'close_request(N)', 'g') AS detail
+FROM governance.compliance_report() WHERE "check" IN ('untagged suspects', 'requests overdue');
 -- a part that fails is reported as skipped, with the error; the report goes on
-CREATE OR REPLACE FUNCTION governance.suggest_tags(schema name DEFAULT NULL, sample_rows int DEFAULT 1000,
-    OUT relation regclass, OUT "column" name, OUT category governance.category,
-    OUT confidence real, OUT evidence text) RETURNS SETOF record LANGUAGE plpgsql AS
-$f$ BEGIN RAISE EXCEPTION 'sampling failed' USING ERRCODE = 'insufficient_privilege'; END $f$;
-SELECT * FROM governance.compliance_report() WHERE "check" = 'untagged suspects';
-DROP FUNCTION governance.suggest_tags(name, integer);
-DROP VIEW governance.requests;
+REVOKE EXECUTE ON FUNCTION governance.suggest_tags(name, integer) FROM governance_reader;
+CREATE ROLE reports_probe IN ROLE governance_reader;
+SET ROLE reports_probe;
+SELECT "check", status FROM governance.compliance_report() WHERE "check" IN ('untagged suspects', 'sharing log chain');
+RESET ROLE;
+DROP ROLE reports_probe;
+GRANT EXECUTE ON FUNCTION governance.suggest_tags(name, integer) TO governance_reader;
+DELETE FROM governance.request;
+SELECT setval('governance.request_id_seq', 1, false);
+DROP TABLE public.contacts_raw;
 
 -- ------------------------------------------------------------ privileges
 CREATE ROLE reports_reader IN ROLE governance_reader;
