@@ -78,7 +78,7 @@ REVOKE ALL ON FUNCTION _prc_end_of_day(date) FROM PUBLIC;
 
 -- A working-day deadline is a whole number of days; anything else has no meaning.
 CREATE FUNCTION _working_deadline_days(deadline text) RETURNS integer
-LANGUAGE plpgsql IMMUTABLE STRICT SET search_path = pg_catalog, pg_temp AS $fn$
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     iv interval := deadline::interval;
 BEGIN
