@@ -233,3 +233,40 @@ ALTER TABLE governance.sharing_log ENABLE ALWAYS TRIGGER sharing_log_append_only
 SELECT * FROM governance.verify_sharing_log();
 \echo '-- only the digest recorded outside catches the rewrite:'
 SELECT * FROM governance.verify_sharing_log(:digest_id, :'digest_hash');
+
+\echo
+\echo '== 14. Data subjects, deadlines, discovery and reports'
+SELECT governance.set_database_region('CN') \gset
+CREATE SCHEMA shop;
+SECURITY LABEL FOR governance ON SCHEMA shop IS 'policy=jinpai-mail';
+CREATE TABLE shop.customer (id int PRIMARY KEY, email text UNIQUE, name text);
+CREATE TABLE shop.orders (id int PRIMARY KEY, customer_id int REFERENCES shop.customer, ship_to text);
+CREATE INDEX ON shop.orders (customer_id);
+SELECT governance.tag('shop.customer', 'email', 'subject;category=personal.contact.email') \gset
+SELECT governance.tag('shop.customer', 'name', 'category=personal.name') \gset
+SELECT governance.tag('shop.orders', 'ship_to', 'category=personal.contact.address') \gset
+INSERT INTO shop.customer VALUES (1, 'wang@example.cn', '王芳'), (2, 'li@example.cn', '李雷');
+INSERT INTO shop.orders VALUES (10, 1, '上海市浦东新区'), (11, 1, '杭州市西湖区'), (20, 2, '北京市海淀区');
+\echo '-- the copy handed to 王芳 ("用户信息副本"): her customer row and, through the foreign key, her orders:'
+SELECT t.key AS "table", r AS "row"
+FROM jsonb_each(governance.subject_export('wang@example.cn') -> 'tables') t,
+     jsonb_array_elements(t.value -> 'rows') r ORDER BY 1;
+\echo '-- her erasure, while a legal hold protects her customer row: the orders go, the held row stays:'
+SELECT governance.place_hold('shop.customer', 'wang@example.cn', 'consumer dispute 2026-88') \gset
+SELECT * FROM governance.erase_subject('wang@example.cn');
+SELECT count(*) AS orders_left_for_wang FROM shop.orders WHERE customer_id = 1;
+\echo '-- a deletion request under ctyun is due in 5 working days; across Spring Festival 2025 and National Day 2025:'
+SELECT governance.open_request('wang@example.cn', 'deletion', 'ctyun-huiju-2024') AS request \gset
+SELECT kind, policy, rule_id, due_at::date AS due FROM governance.requests WHERE request_id = :request;
+SELECT governance.add_working_days('2025-01-27', 5) AS "5 working days after 2025-01-27",
+       governance.add_working_days('2025-09-30', 3) AS "3 working days after 2025-09-30";
+\echo '-- columns nobody tagged that look personal (names in pinyin, values with valid check digits):'
+CREATE TABLE shop.kyc (id int, xm text, sfzh text, sjh text, note text);
+INSERT INTO shop.kyc SELECT i, '张三', '11010519491231002X', '1380013' || lpad(i::text, 4, '0'), md5(i::text)
+FROM generate_series(1, 50) i;
+SELECT "column", category, round(confidence::numeric, 2) AS confidence, evidence
+FROM governance.suggest_tags('shop') ORDER BY 1;
+\echo '-- what applies to shop.customer, and where it comes from:'
+SELECT "column", rule_kind, rule_id, effect FROM governance.explain('shop.customer') ORDER BY 1 NULLS FIRST, 2, 3;
+\echo '-- the compliance report (what needs attention, each line with what to do):'
+SELECT "check", status, left(detail, 140) AS detail FROM governance.compliance_report() WHERE status <> 'ok';

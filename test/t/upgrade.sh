@@ -81,9 +81,11 @@ SELECT pg_catalog.pg_describe_object(d.classid, d.objid, 0) || E'\n' ||
                                 WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '') || E'\n' ||
                       COALESCE((SELECT string_agg(pg_catalog.pg_get_constraintdef(k.oid), E'\n' ORDER BY k.conname)
                                 FROM pg_catalog.pg_constraint k WHERE k.conrelid = c.oid), '') || E'\n' ||
-                      COALESCE((SELECT string_agg(regexp_replace(pg_catalog.pg_get_indexdef(i.indexrelid),
-                                                                 ' INDEX \S+ ON ', ' INDEX ON '), E'\n' ORDER BY 1)
-                                FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid), '')
+                      COALESCE((SELECT string_agg(d.def, E'\n' ORDER BY d.def)
+                                FROM pg_catalog.pg_index i,
+                                     LATERAL (SELECT regexp_replace(pg_catalog.pg_get_indexdef(i.indexrelid),
+                                                                    ' INDEX \S+ ON ', ' INDEX ON ') AS def) d
+                                WHERE i.indrelid = c.oid), '')
                FROM pg_catalog.pg_class c WHERE c.oid = d.objid)
          WHEN 'pg_catalog.pg_type'::regclass THEN
               (SELECT concat_ws(' ', t.typlen, t.typbyval, t.typalign, t.typstorage, t.typcategory,
@@ -197,9 +199,9 @@ UNION ALL SELECT 'parameters', string_agg(format('%s', p), ';' ORDER BY policy, 
 UNION ALL SELECT 'label_history', count(*)::text FROM governance.label_history
 UNION ALL SELECT 'tagged_columns', string_agg(format('%s', (t.relation, t.\"column\", t.categories, t.roles, t.policy)), ';'
                                              ORDER BY relation::text, \"column\") FROM governance.tagged_columns t
-UNION ALL SELECT 'guards', string_agg(conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid), ';' ORDER BY 1)
+UNION ALL SELECT 'guards', string_agg(conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid), ';' ORDER BY conrelid::regclass::text, conname)
           FROM pg_constraint WHERE conname LIKE 'gv\_guard\_%'
-UNION ALL SELECT 'triggers', string_agg(tgrelid::regclass || ' ' || tgname, ';' ORDER BY 1)
+UNION ALL SELECT 'triggers', string_agg(tgrelid::regclass || ' ' || tgname, ';' ORDER BY tgrelid::regclass::text, tgname)
           FROM pg_trigger WHERE tgname LIKE 'governance\_guard\_%' AND tgname NOT LIKE 'governance\_guard\_write%'"
 q upgraded "$state_sql" >"$work/state.before"
 
