@@ -124,6 +124,37 @@ UPDATE dsr.cyc_a SET b_id = 1;
 SELECT * FROM governance.erase_subject('dave');
 SELECT (SELECT count(*) FROM dsr.cyc_a) AS a, (SELECT count(*) FROM dsr.cyc_b) AS b;
 
+-- ============================================================ inheritance and partitions
+-- a key references its own table's rows only, not those of a table that
+-- inherits from it: erasing the archived alice leaves bob's order alone
+CREATE TABLE dsr.member (id int PRIMARY KEY, email text);
+CREATE TABLE dsr.member_archive () INHERITS (dsr.member);
+CREATE TABLE dsr.member_order (id int PRIMARY KEY, member_id int REFERENCES dsr.member, ship_to text);
+SELECT governance.tag('dsr.member', 'email', 'subject;category=personal.contact.email');
+SELECT governance.tag('dsr.member_order', 'ship_to', 'category=personal.contact.address');
+INSERT INTO dsr.member VALUES (5, 'bob@example.cn');
+INSERT INTO dsr.member_archive VALUES (5, 'erin@example.cn');
+INSERT INTO dsr.member_order VALUES (1, 5, 'bob''s street');
+SELECT t.key AS relation, jsonb_array_length(t.value -> 'rows') AS rows
+FROM jsonb_each(governance.subject_export('erin@example.cn') -> 'tables') t ORDER BY 1;
+SELECT * FROM governance.erase_subject('erin@example.cn');
+SELECT * FROM dsr.member_order;
+-- a key to a partitioned table, its partition's columns in another order:
+-- each partition's own column numbers
+CREATE TABLE dsr.part (a int, id int, email text, PRIMARY KEY (id)) PARTITION BY RANGE (id);
+CREATE TABLE dsr.part1 (email text, a int, id int NOT NULL);
+ALTER TABLE dsr.part ATTACH PARTITION dsr.part1 FOR VALUES FROM (0) TO (100);
+CREATE TABLE dsr.part_note (part_id int REFERENCES dsr.part, note text);
+SELECT governance.tag('dsr.part', 'email', 'subject;category=personal.contact.email');
+SELECT governance.tag('dsr.part_note', 'note', 'category=content.user_input');
+INSERT INTO dsr.part VALUES (2, 1, 'frank@example.cn'), (0, 2, 'bob@example.cn');
+INSERT INTO dsr.part_note VALUES (1, 'frank''s note'), (2, 'bob''s note');
+SELECT r -> 'note' ->> 'value' AS note FROM jsonb_array_elements(
+    governance.subject_export('frank@example.cn') -> 'tables' -> 'dsr.part_note' -> 'rows') r;
+SELECT * FROM governance.erase_subject('frank@example.cn');
+SELECT * FROM dsr.part_note;
+SELECT email FROM dsr.part ORDER BY id;
+
 -- ============================================================ privileges
 CREATE ROLE dsr_app;
 SET ROLE dsr_app;

@@ -298,9 +298,18 @@ build_graph(SubjGraph *g)
 		foreach(f, fks)
 		{
 			ForeignKeyCacheInfo *fk = lfirst(f);
-			List	   *targets = find_all_inheritors(fk->confrelid, NoLock, NULL);
+			List	   *targets;
 			ListCell   *t;
 
+			/*
+			 * A key references the rows of its table only: not those of
+			 * tables that inherit from it.  A key to a partitioned table
+			 * has one constraint per partition besides, each with the
+			 * partition's own column numbers: those are the edges.
+			 */
+			if (get_rel_relkind(fk->confrelid) != RELKIND_RELATION)
+				continue;
+			targets = list_make1_oid(fk->confrelid);
 			foreach(t, targets)
 			{
 				SubjRel    *parent = find_rel(g, lfirst_oid(t));
