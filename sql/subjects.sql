@@ -155,6 +155,20 @@ SELECT * FROM governance.erase_subject('frank@example.cn');
 SELECT * FROM dsr.part_note;
 SELECT email FROM dsr.part ORDER BY id;
 
+-- ============================================================ a row the table keeps
+-- a trigger of the table's owner that skips the delete: the row is not
+-- reported (or recorded) as deleted
+CREATE TABLE dsr.sticky (who text, note text);
+SELECT governance.tag('dsr.sticky', 'who', 'subject;category=personal.contact.email');
+SELECT governance.tag('dsr.sticky', 'note', 'category=personal.name');
+INSERT INTO dsr.sticky VALUES ('gina@example.cn', 'kept by a trigger');
+CREATE FUNCTION dsr.sticky_keep() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+CREATE TRIGGER sticky_keep BEFORE DELETE ON dsr.sticky FOR EACH ROW EXECUTE FUNCTION dsr.sticky_keep();
+SELECT * FROM governance.erase_subject('gina@example.cn');
+SELECT relation, action, rows FROM governance.erasure_log
+WHERE erasure_id = (SELECT max(erasure_id) FROM governance.erasure_log) ORDER BY relation, action;
+SELECT who, note FROM dsr.sticky;
+
 -- ============================================================ privileges
 CREATE ROLE dsr_app;
 SET ROLE dsr_app;

@@ -659,12 +659,14 @@ typedef enum EraseOutcome
 	ERASE_RETAINED,				/* GV003 */
 	ERASE_REFERENCED,			/* 23503: try again, then anonymize */
 	ERASE_ANONYMIZED,
+	ERASE_UNCHANGED,			/* the statement touched no row */
 	ERASE_NOUTCOMES
 } EraseOutcome;
 
 static const char *const outcome_name[] = {
 	"deleted", "kept: legal hold", "kept: minimum retention",
-	"kept: referenced from elsewhere, nothing to anonymize", "anonymized"
+	"kept: referenced from elsewhere, nothing to anonymize", "anonymized",
+	"kept: not erased (a trigger or row security of the table left it)"
 };
 
 /*
@@ -687,6 +689,9 @@ row_statement(SubjRel *r, const char *sql, ItemPointer tid, EraseOutcome ok)
 		GovSpi		spi;
 
 		owner_query(r, &spi, sql, 1, types, args, false);
+		/* a BEFORE trigger returning NULL, or a policy, can skip the row */
+		if (SPI_processed != 1)
+			result = ERASE_UNCHANGED;
 		gov_spi_end(&spi);
 		ReleaseCurrentSubTransaction();
 	}
