@@ -169,6 +169,22 @@ SELECT relation, action, rows FROM governance.erasure_log
 WHERE erasure_id = (SELECT max(erasure_id) FROM governance.erasure_log) ORDER BY relation, action;
 SELECT who, note FROM dsr.sticky;
 
+-- ============================================================ many rows
+-- a row reached through two keys is the subject's once; twenty thousand
+-- rows of one subject in one table (found rows are looked up in a hash
+-- table: walking lists was quadratic, minutes for a few hundred thousand)
+CREATE TABLE dsr.acct (id int PRIMARY KEY, who text);
+CREATE TABLE dsr.transfer (from_id int REFERENCES dsr.acct, to_id int REFERENCES dsr.acct, memo text);
+CREATE INDEX ON dsr.transfer (from_id);
+CREATE INDEX ON dsr.transfer (to_id);
+SELECT governance.tag('dsr.acct', 'who', 'subject;category=personal.contact.email');
+SELECT governance.tag('dsr.transfer', 'memo', 'category=content.user_input');
+INSERT INTO dsr.acct VALUES (1, 'hank@example.cn'), (2, 'hank@example.cn'), (3, 'ivy@example.cn');
+INSERT INTO dsr.transfer SELECT 1, 2, 'own' FROM generate_series(1, 20000);
+INSERT INTO dsr.transfer VALUES (3, 3, 'ivy''s');
+SELECT jsonb_array_length(governance.subject_export('hank@example.cn') -> 'tables' -> 'dsr.transfer' -> 'rows') AS rows;
+SELECT * FROM governance.erase_subject('hank@example.cn', dry_run => true);
+
 -- ============================================================ privileges
 CREATE ROLE dsr_app;
 SET ROLE dsr_app;

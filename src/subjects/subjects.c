@@ -50,6 +50,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/hsearch.h"
 #include "utils/json.h"
 #include "utils/rel.h"
 #include "utils/lsyscache.h"
@@ -70,6 +71,7 @@ typedef struct SubjRel
 	List	   *tids;			/* ItemPointer: every row found */
 	List	   *frontier;		/* ItemPointer: found in the last round */
 	List	   *next;			/* ItemPointer: found in this round */
+	HTAB	   *seen;			/* ItemPointerData: tids and next, for lookups */
 	char	   *note;			/* why it was skipped, or NULL */
 	List	   *tagged;			/* char *: tagged column names */
 	List	   *tag_cats;		/* char *: their categories, comma separated */
@@ -110,15 +112,28 @@ find_rel(SubjGraph *g, Oid relid)
 	return NULL;
 }
 
+/*
+ * Note a row of r as found; false if it was found before.  A hash table,
+ * not a walk of the lists: a subject may have hundreds of thousands of
+ * rows in one table.
+ */
 static bool
-has_tid(List *tids, ItemPointer tid)
+add_tid(SubjRel *r, ItemPointer tid)
 {
-	ListCell   *lc;
+	bool		found;
 
-	foreach(lc, tids)
-		if (ItemPointerEquals((ItemPointer) lfirst(lc), tid))
-			return true;
-	return false;
+	if (r->seen == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(ItemPointerData);
+		ctl.entrysize = sizeof(ItemPointerData);
+		ctl.hcxt = CurrentMemoryContext;
+		r->seen = hash_create("pg_governance subject rows", 1024, &ctl,
+							  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	(void) hash_search(r->seen, tid, HASH_ENTER, &found);
+	return !found;
 }
 
 static Datum
@@ -358,6 +373,8 @@ find_by_subject(SubjRel *r, const char *subject, bool lock)
 	Datum		values[1];
 	GovSpi		spi;
 	char	   *sql;
+	List	   *found;
+	ListCell   *lc;
 
 	getTypeInputInfo(base, &input, &ioparam);
 	if (!subject_value(subject, input, ioparam, gr->subject_typmod, &value))
@@ -372,9 +389,16 @@ find_by_subject(SubjRel *r, const char *subject, bool lock)
 	types[0] = gr->subject_typid;
 	values[0] = value;
 	owner_query(r, &spi, sql, 1, types, values, !lock);
-	r->next = list_concat(r->next, collect_tids(cxt));
+	found = collect_tids(cxt);
 	gov_spi_end(&spi);
 	MemoryContextSwitchTo(cxt);
+	foreach(lc, found)
+	{
+		ItemPointer tid = lfirst(lc);
+
+		if (add_tid(r, tid))
+			r->next = lappend(r->next, tid);
+	}
 }
 
 /*
@@ -501,7 +525,7 @@ follow(SubjRel *from, AttrNumber *fromkey, SubjRel *to, AttrNumber *tokey, Oid *
 	{
 		ItemPointer tid = lfirst(lc);
 
-		if (!has_tid(to->tids, tid) && !has_tid(to->next, tid))
+		if (add_tid(to, tid))
 			to->next = lappend(to->next, tid);
 	}
 }
