@@ -95,6 +95,30 @@ RESET ROLE;
 SET ROLE disc_reader;
 SELECT relation, "column", category FROM governance.suggest_tags('disc');
 RESET ROLE;
+-- a table whose owner's row security policy would run the owner's code as
+-- the caller (a trap for the admin or reader who looks for personal data,
+-- here or through compliance_report): judged by name only, nothing runs
+CREATE ROLE disc_owner IN ROLE governance_reader;
+CREATE SCHEMA disc_trap AUTHORIZATION disc_owner;
+GRANT USAGE ON SCHEMA disc_trap TO PUBLIC;
+SET ROLE disc_owner;
+CREATE FUNCTION disc_trap.caught() RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN RAISE NOTICE 'the owner''s policy code runs as %', current_user; RETURN true; END $$;
+CREATE TABLE disc_trap.bait (phone text);
+INSERT INTO disc_trap.bait SELECT '138' || lpad(g::text, 8, '0') FROM generate_series(1, 20) g;
+ALTER TABLE disc_trap.bait ENABLE ROW LEVEL SECURITY;
+CREATE POLICY lure ON disc_trap.bait USING (disc_trap.caught());
+GRANT SELECT ON disc_trap.bait TO PUBLIC;
+RESET ROLE;
+SET ROLE disc_reader;
+SELECT relation, "column", category, confidence, evidence FROM governance.suggest_tags('disc_trap');
+RESET ROLE;
+-- its owner (or a superuser) runs only its own code: sampled
+SET ROLE disc_owner;
+SELECT relation, "column", category, confidence FROM governance.suggest_tags('disc_trap');
+RESET ROLE;
+DROP SCHEMA disc_trap CASCADE;
+DROP ROLE disc_owner;
 -- the function runs as its caller with search_path pinned
 SELECT p.prosecdef, p.proconfig FROM pg_proc p WHERE p.oid = 'governance.suggest_tags'::regproc;
 

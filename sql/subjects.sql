@@ -124,6 +124,67 @@ UPDATE dsr.cyc_a SET b_id = 1;
 SELECT * FROM governance.erase_subject('dave');
 SELECT (SELECT count(*) FROM dsr.cyc_a) AS a, (SELECT count(*) FROM dsr.cyc_b) AS b;
 
+-- ============================================================ inheritance and partitions
+-- a key references its own table's rows only, not those of a table that
+-- inherits from it: erasing the archived alice leaves bob's order alone
+CREATE TABLE dsr.member (id int PRIMARY KEY, email text);
+CREATE TABLE dsr.member_archive () INHERITS (dsr.member);
+CREATE TABLE dsr.member_order (id int PRIMARY KEY, member_id int REFERENCES dsr.member, ship_to text);
+SELECT governance.tag('dsr.member', 'email', 'subject;category=personal.contact.email');
+SELECT governance.tag('dsr.member_order', 'ship_to', 'category=personal.contact.address');
+INSERT INTO dsr.member VALUES (5, 'bob@example.cn');
+INSERT INTO dsr.member_archive VALUES (5, 'erin@example.cn');
+INSERT INTO dsr.member_order VALUES (1, 5, 'bob''s street');
+SELECT t.key AS relation, jsonb_array_length(t.value -> 'rows') AS rows
+FROM jsonb_each(governance.subject_export('erin@example.cn') -> 'tables') t ORDER BY 1;
+SELECT * FROM governance.erase_subject('erin@example.cn');
+SELECT * FROM dsr.member_order;
+-- a key to a partitioned table, its partition's columns in another order:
+-- each partition's own column numbers
+CREATE TABLE dsr.part (a int, id int, email text, PRIMARY KEY (id)) PARTITION BY RANGE (id);
+CREATE TABLE dsr.part1 (email text, a int, id int NOT NULL);
+ALTER TABLE dsr.part ATTACH PARTITION dsr.part1 FOR VALUES FROM (0) TO (100);
+CREATE TABLE dsr.part_note (part_id int REFERENCES dsr.part, note text);
+SELECT governance.tag('dsr.part', 'email', 'subject;category=personal.contact.email');
+SELECT governance.tag('dsr.part_note', 'note', 'category=content.user_input');
+INSERT INTO dsr.part VALUES (2, 1, 'frank@example.cn'), (0, 2, 'bob@example.cn');
+INSERT INTO dsr.part_note VALUES (1, 'frank''s note'), (2, 'bob''s note');
+SELECT r -> 'note' ->> 'value' AS note FROM jsonb_array_elements(
+    governance.subject_export('frank@example.cn') -> 'tables' -> 'dsr.part_note' -> 'rows') r;
+SELECT * FROM governance.erase_subject('frank@example.cn');
+SELECT * FROM dsr.part_note;
+SELECT email FROM dsr.part ORDER BY id;
+
+-- ============================================================ a row the table keeps
+-- a trigger of the table's owner that skips the delete: the row is not
+-- reported (or recorded) as deleted
+CREATE TABLE dsr.sticky (who text, note text);
+SELECT governance.tag('dsr.sticky', 'who', 'subject;category=personal.contact.email');
+SELECT governance.tag('dsr.sticky', 'note', 'category=personal.name');
+INSERT INTO dsr.sticky VALUES ('gina@example.cn', 'kept by a trigger');
+CREATE FUNCTION dsr.sticky_keep() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+CREATE TRIGGER sticky_keep BEFORE DELETE ON dsr.sticky FOR EACH ROW EXECUTE FUNCTION dsr.sticky_keep();
+SELECT * FROM governance.erase_subject('gina@example.cn');
+SELECT relation, action, rows FROM governance.erasure_log
+WHERE erasure_id = (SELECT max(erasure_id) FROM governance.erasure_log) ORDER BY relation, action;
+SELECT who, note FROM dsr.sticky;
+
+-- ============================================================ many rows
+-- a row reached through two keys is the subject's once; twenty thousand
+-- rows of one subject in one table (found rows are looked up in a hash
+-- table: walking lists was quadratic, minutes for a few hundred thousand)
+CREATE TABLE dsr.acct (id int PRIMARY KEY, who text);
+CREATE TABLE dsr.transfer (from_id int REFERENCES dsr.acct, to_id int REFERENCES dsr.acct, memo text);
+CREATE INDEX ON dsr.transfer (from_id);
+CREATE INDEX ON dsr.transfer (to_id);
+SELECT governance.tag('dsr.acct', 'who', 'subject;category=personal.contact.email');
+SELECT governance.tag('dsr.transfer', 'memo', 'category=content.user_input');
+INSERT INTO dsr.acct VALUES (1, 'hank@example.cn'), (2, 'hank@example.cn'), (3, 'ivy@example.cn');
+INSERT INTO dsr.transfer SELECT 1, 2, 'own' FROM generate_series(1, 20000);
+INSERT INTO dsr.transfer VALUES (3, 3, 'ivy''s');
+SELECT jsonb_array_length(governance.subject_export('hank@example.cn') -> 'tables' -> 'dsr.transfer' -> 'rows') AS rows;
+SELECT * FROM governance.erase_subject('hank@example.cn', dry_run => true);
+
 -- ============================================================ privileges
 CREATE ROLE dsr_app;
 SET ROLE dsr_app;

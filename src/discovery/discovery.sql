@@ -109,6 +109,8 @@ DECLARE
     out_cat @extschema@.category[];
     out_conf real[];
     out_ev text[];
+    -- may the caller read the table's values without running its owner's code?
+    sampled boolean;
 BEGIN
     IF sample_rows IS NULL OR sample_rows < 1 OR sample_rows > 100000 THEN
         RAISE EXCEPTION 'sample_rows must be between 1 and 100000, not %', coalesce(sample_rows::text, 'NULL')
@@ -124,7 +126,17 @@ BEGIN
     END IF;
 
     FOR t IN
-        SELECT c.oid, c.relkind, c.relname, ns.nspname
+        SELECT c.oid, c.relkind, c.relname, ns.nspname,
+               -- row security policies of the table's owner (other than
+               -- pg_governance's own) would run the owner's functions with
+               -- the caller's rights: such a table is judged by name only
+               NOT (c.relrowsecurity
+                    AND NOT pg_has_role(c.relowner, 'USAGE')
+                    AND NOT EXISTS (SELECT 1 FROM pg_roles ro
+                                    WHERE ro.rolname = current_user AND (ro.rolsuper OR ro.rolbypassrls))
+                    AND EXISTS (SELECT 1 FROM pg_policy po
+                                WHERE po.polrelid = c.oid
+                                  AND po.polname NOT IN ('governance_blocked', 'governance_open'))) AS sampled
         FROM pg_class c JOIN pg_namespace ns ON ns.oid = c.relnamespace
         WHERE c.relkind IN ('r', 'p', 'm') AND NOT c.relispartition
           AND (schema IS NULL OR ns.nspname = schema)
@@ -207,17 +219,20 @@ BEGIN
                     t.nspname, t.relname, sample, sample_rows,
                     (SELECT array_agg(g) FROM generate_series(1, ncols) g),
                     array_to_string(exprs, ', '));
-        FOR r IN EXECUTE q LOOP
-            n[r.i] := n[r.i] + r.c;
-            FOR b IN 1 .. 7 LOOP
-                IF (r.m & (1 << (b - 1))) <> 0 THEN
-                    valid[(r.i - 1) * 7 + b] := valid[(r.i - 1) * 7 + b] + r.c;
-                END IF;
-                IF (r.m & (1 << (b + 7))) <> 0 THEN
-                    shape[(r.i - 1) * 7 + b] := shape[(r.i - 1) * 7 + b] + r.c;
-                END IF;
+        sampled := t.sampled;
+        IF sampled THEN
+            FOR r IN EXECUTE q LOOP
+                n[r.i] := n[r.i] + r.c;
+                FOR b IN 1 .. 7 LOOP
+                    IF (r.m & (1 << (b - 1))) <> 0 THEN
+                        valid[(r.i - 1) * 7 + b] := valid[(r.i - 1) * 7 + b] + r.c;
+                    END IF;
+                    IF (r.m & (1 << (b + 7))) <> 0 THEN
+                        shape[(r.i - 1) * 7 + b] := shape[(r.i - 1) * 7 + b] + r.c;
+                    END IF;
+                END LOOP;
             END LOOP;
-        END LOOP;
+        END IF;
 
         -- confidence = 1 - (1 - 0.9 s) (1 - w): s the share of sampled
         -- non-NULL values that pass the kind's check, w the name's weight
@@ -236,7 +251,8 @@ BEGIN
                 END IF;
                 IF k.flag <> 0 THEN
                     ev := concat_ws('; ', ev,
-                        CASE WHEN n[i] = 0 THEN 'no values sampled'
+                        CASE WHEN NOT sampled THEN 'values not sampled: the table''s row security policies would run its owner''s code as the caller'
+                             WHEN n[i] = 0 THEN 'no values sampled'
                              ELSE format('%s of %s sampled values are %s', valid[(i - 1) * 7 + k.kind], n[i], k.what) END,
                         CASE WHEN shape[(i - 1) * 7 + k.kind] > 0 THEN
                             format('%s more have the shape but fail the %s (not counted)',

@@ -50,6 +50,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/hsearch.h"
 #include "utils/json.h"
 #include "utils/rel.h"
 #include "utils/lsyscache.h"
@@ -70,6 +71,7 @@ typedef struct SubjRel
 	List	   *tids;			/* ItemPointer: every row found */
 	List	   *frontier;		/* ItemPointer: found in the last round */
 	List	   *next;			/* ItemPointer: found in this round */
+	HTAB	   *seen;			/* ItemPointerData: tids and next, for lookups */
 	char	   *note;			/* why it was skipped, or NULL */
 	List	   *tagged;			/* char *: tagged column names */
 	List	   *tag_cats;		/* char *: their categories, comma separated */
@@ -110,15 +112,28 @@ find_rel(SubjGraph *g, Oid relid)
 	return NULL;
 }
 
+/*
+ * Note a row of r as found; false if it was found before.  A hash table,
+ * not a walk of the lists: a subject may have hundreds of thousands of
+ * rows in one table.
+ */
 static bool
-has_tid(List *tids, ItemPointer tid)
+add_tid(SubjRel *r, ItemPointer tid)
 {
-	ListCell   *lc;
+	bool		found;
 
-	foreach(lc, tids)
-		if (ItemPointerEquals((ItemPointer) lfirst(lc), tid))
-			return true;
-	return false;
+	if (r->seen == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(ItemPointerData);
+		ctl.entrysize = sizeof(ItemPointerData);
+		ctl.hcxt = CurrentMemoryContext;
+		r->seen = hash_create("pg_governance subject rows", 1024, &ctl,
+							  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	(void) hash_search(r->seen, tid, HASH_ENTER, &found);
+	return !found;
 }
 
 static Datum
@@ -298,9 +313,18 @@ build_graph(SubjGraph *g)
 		foreach(f, fks)
 		{
 			ForeignKeyCacheInfo *fk = lfirst(f);
-			List	   *targets = find_all_inheritors(fk->confrelid, NoLock, NULL);
+			List	   *targets;
 			ListCell   *t;
 
+			/*
+			 * A key references the rows of its table only: not those of
+			 * tables that inherit from it.  A key to a partitioned table
+			 * has one constraint per partition besides, each with the
+			 * partition's own column numbers: those are the edges.
+			 */
+			if (get_rel_relkind(fk->confrelid) != RELKIND_RELATION)
+				continue;
+			targets = list_make1_oid(fk->confrelid);
 			foreach(t, targets)
 			{
 				SubjRel    *parent = find_rel(g, lfirst_oid(t));
@@ -349,6 +373,8 @@ find_by_subject(SubjRel *r, const char *subject, bool lock)
 	Datum		values[1];
 	GovSpi		spi;
 	char	   *sql;
+	List	   *found;
+	ListCell   *lc;
 
 	getTypeInputInfo(base, &input, &ioparam);
 	if (!subject_value(subject, input, ioparam, gr->subject_typmod, &value))
@@ -363,9 +389,16 @@ find_by_subject(SubjRel *r, const char *subject, bool lock)
 	types[0] = gr->subject_typid;
 	values[0] = value;
 	owner_query(r, &spi, sql, 1, types, values, !lock);
-	r->next = list_concat(r->next, collect_tids(cxt));
+	found = collect_tids(cxt);
 	gov_spi_end(&spi);
 	MemoryContextSwitchTo(cxt);
+	foreach(lc, found)
+	{
+		ItemPointer tid = lfirst(lc);
+
+		if (add_tid(r, tid))
+			r->next = lappend(r->next, tid);
+	}
 }
 
 /*
@@ -492,7 +525,7 @@ follow(SubjRel *from, AttrNumber *fromkey, SubjRel *to, AttrNumber *tokey, Oid *
 	{
 		ItemPointer tid = lfirst(lc);
 
-		if (!has_tid(to->tids, tid) && !has_tid(to->next, tid))
+		if (add_tid(to, tid))
 			to->next = lappend(to->next, tid);
 	}
 }
@@ -650,12 +683,14 @@ typedef enum EraseOutcome
 	ERASE_RETAINED,				/* GV003 */
 	ERASE_REFERENCED,			/* 23503: try again, then anonymize */
 	ERASE_ANONYMIZED,
+	ERASE_UNCHANGED,			/* the statement touched no row */
 	ERASE_NOUTCOMES
 } EraseOutcome;
 
 static const char *const outcome_name[] = {
 	"deleted", "kept: legal hold", "kept: minimum retention",
-	"kept: referenced from elsewhere, nothing to anonymize", "anonymized"
+	"kept: referenced from elsewhere, nothing to anonymize", "anonymized",
+	"kept: not erased (a trigger or row security of the table left it)"
 };
 
 /*
@@ -678,6 +713,9 @@ row_statement(SubjRel *r, const char *sql, ItemPointer tid, EraseOutcome ok)
 		GovSpi		spi;
 
 		owner_query(r, &spi, sql, 1, types, args, false);
+		/* a BEFORE trigger returning NULL, or a policy, can skip the row */
+		if (SPI_processed != 1)
+			result = ERASE_UNCHANGED;
 		gov_spi_end(&spi);
 		ReleaseCurrentSubTransaction();
 	}
