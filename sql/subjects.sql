@@ -112,6 +112,21 @@ SELECT governance.sharing_pseudonym('bob@example.cn') IS NULL AS forgotten;
 SELECT ok FROM governance.verify_sharing_log();
 SELECT in_force FROM governance.consents WHERE subject = 'bob@example.cn';
 
+-- ============================================================ cascading keys
+-- a mentor's erasure must not take the mentee with it (ON DELETE CASCADE) nor
+-- change the mentee's row (ON DELETE SET NULL): the mentor's row is
+-- anonymized instead
+CREATE TABLE dsr.mentor (id int PRIMARY KEY, email text, mentor_id int REFERENCES dsr.mentor ON DELETE CASCADE,
+                         buddy_id int REFERENCES dsr.mentor ON DELETE SET NULL);
+SELECT governance.tag('dsr.mentor', 'email', 'subject;category=personal.contact.email');
+INSERT INTO dsr.mentor VALUES (1, 'mentor@m.example.cn', NULL, NULL), (2, 'mentee@m.example.cn', 1, NULL),
+                              (3, 'buddy@m.example.cn', NULL, 1), (4, 'loner@m.example.cn', NULL, NULL);
+SELECT * FROM governance.erase_subject('mentor@m.example.cn') WHERE relation = 'dsr.mentor'::regclass;
+SELECT id, email, mentor_id, buddy_id FROM dsr.mentor WHERE id > 1 ORDER BY id;
+SELECT email = 'mentor@m.example.cn' AS still_mentor FROM dsr.mentor WHERE id = 1;
+-- nobody references the loner: deleted
+SELECT * FROM governance.erase_subject('loner@m.example.cn') WHERE relation = 'dsr.mentor'::regclass;
+
 -- ============================================================ a cycle of keys
 CREATE TABLE dsr.cyc_a (id int PRIMARY KEY, owner text, b_id int);
 CREATE TABLE dsr.cyc_b (id int PRIMARY KEY, a_id int REFERENCES dsr.cyc_a, note text);

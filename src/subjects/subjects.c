@@ -840,6 +840,146 @@ erasure_order(SubjGraph *g)
 	return order;
 }
 
+/* a foreign key that deletes or changes its rows when a referenced row goes */
+typedef struct CascadeKey
+{
+	Oid			child;
+	Oid			owner;
+	char	   *name;			/* the referencing table, qualified and quoted */
+	int			nkeys;
+	AttrNumber	ckey[INDEX_MAX_KEYS];
+	AttrNumber	pkey[INDEX_MAX_KEYS];
+	Oid			eqop[INDEX_MAX_KEYS];	/* pk = fk */
+} CascadeKey;
+
+/*
+ * The keys that reference a table ON DELETE CASCADE, SET NULL or SET
+ * DEFAULT: deleting one of the subject's rows would silently delete or
+ * change the rows that reference it, which (children going first) are
+ * other people's or kept rows.
+ */
+static List *
+cascade_keys(Oid relid)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	List	   *result = NIL;
+	GovSpi		spi;
+	Oid			types[1] = {OIDOID};
+	Datum		args[1] = {ObjectIdGetDatum(relid)};
+	uint64		i;
+
+	gov_spi_begin(&spi, true);
+	if (SPI_execute_with_args("SELECT c.conrelid, c.conkey, c.confkey, c.conpfeqop "
+							  "FROM pg_catalog.pg_constraint c "
+							  "WHERE c.contype OPERATOR(pg_catalog.=) 'f' "
+							  "  AND c.confrelid OPERATOR(pg_catalog.=) $1 "
+							  "  AND c.confdeltype OPERATOR(pg_catalog.=) ANY ('{c,n,d}'::\"char\"[])",
+							  1, types, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "pg_governance: could not read the foreign keys of relation %u", relid);
+	MemoryContextSwitchTo(cxt);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		CascadeKey *k = palloc0(sizeof(CascadeKey));
+		bool		isnull;
+		Datum	   *elems;
+		int			n;
+		int			j;
+
+		k->child = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
+		k->owner = rel_owner(k->child);
+		k->name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(k->child)),
+											 get_rel_name(k->child));
+		deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(tup, desc, 2, &isnull)),
+						  INT2OID, 2, true, TYPALIGN_SHORT, &elems, NULL, &n);
+		k->nkeys = Min(n, INDEX_MAX_KEYS);
+		for (j = 0; j < k->nkeys; j++)
+			k->ckey[j] = DatumGetInt16(elems[j]);
+		deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(tup, desc, 3, &isnull)),
+						  INT2OID, 2, true, TYPALIGN_SHORT, &elems, NULL, &n);
+		for (j = 0; j < k->nkeys; j++)
+			k->pkey[j] = DatumGetInt16(elems[j]);
+		deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(tup, desc, 4, &isnull)),
+						  OIDOID, sizeof(Oid), true, TYPALIGN_INT, &elems, NULL, &n);
+		for (j = 0; j < k->nkeys; j++)
+			k->eqop[j] = DatumGetObjectId(elems[j]);
+		result = lappend(result, k);
+	}
+	gov_spi_end(&spi);
+	MemoryContextSwitchTo(cxt);
+	return result;
+}
+
+/* does a row of another table still reference this row through a cascading key? */
+static bool
+cascade_referenced(SubjRel *r, ItemPointer tid, List *keys)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ListCell   *lc;
+
+	foreach(lc, keys)
+	{
+		CascadeKey *k = lfirst(lc);
+		SubjRel		child = {0};
+		StringInfoData sql;
+		Datum		values[INDEX_MAX_KEYS];
+		Oid			types[INDEX_MAX_KEYS];
+		Oid			tidtype[1] = {TIDOID};
+		Datum		tidarg[1] = {PointerGetDatum(tid)};
+		GovSpi		spi;
+		bool		anynull = false;
+		bool		found;
+		int			j;
+
+		/* the row's key values, as its table's owner */
+		initStringInfo(&sql);
+		appendStringInfoString(&sql, "SELECT ");
+		for (j = 0; j < k->nkeys; j++)
+			appendStringInfo(&sql, "%st.%s", j ? ", " : "", column_name(r->relid, k->pkey[j]));
+		appendStringInfo(&sql, " FROM ONLY %s t WHERE t.ctid OPERATOR(pg_catalog.=) $1", r->name);
+		owner_query(r, &spi, sql.data, 1, tidtype, tidarg, true);
+		if (SPI_processed != 1)
+		{
+			gov_spi_end(&spi);
+			MemoryContextSwitchTo(cxt);
+			continue;
+		}
+		for (j = 0; j < k->nkeys; j++)
+		{
+			bool		isnull;
+			Form_pg_attribute att = TupleDescAttr(SPI_tuptable->tupdesc, j);
+			Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, j + 1, &isnull);
+
+			anynull |= isnull;
+			types[j] = att->atttypid;
+			values[j] = isnull ? (Datum) 0 : datumCopy(d, att->attbyval, att->attlen);
+		}
+		gov_spi_end(&spi);
+		MemoryContextSwitchTo(cxt);
+		if (anynull)
+			continue;
+
+		/* a referencing row, as the referencing table's owner */
+		child.relid = k->child;
+		child.owner = k->owner;
+		child.name = k->name;
+		resetStringInfo(&sql);
+		appendStringInfo(&sql, "SELECT 1 FROM ONLY %s c WHERE ", k->name);
+		for (j = 0; j < k->nkeys; j++)
+			appendStringInfo(&sql, "%s$%d %s c.%s", j ? " AND " : "", j + 1,
+							 operator_sql(k->eqop[j]), column_name(k->child, k->ckey[j]));
+		appendStringInfoString(&sql, " LIMIT 1");
+		owner_query(&child, &spi, sql.data, k->nkeys, types, values, true);
+		found = SPI_processed > 0;
+		gov_spi_end(&spi);
+		MemoryContextSwitchTo(cxt);
+		if (found)
+			return true;
+	}
+	return false;
+}
+
 typedef struct Tally
 {
 	SubjRel    *r;
@@ -866,6 +1006,7 @@ erase_rows(SubjGraph *g, const char *subject, const char *seed)
 		bool		progress = true;
 		ListCell   *lc2;
 		char	   *anon;
+		List	   *cascades = cascade_keys(r->relid);
 
 		t->r = r;
 		/* rows referencing each other within the table: passes until no progress */
@@ -878,7 +1019,13 @@ erase_rows(SubjGraph *g, const char *subject, const char *seed)
 			foreach(p, pending)
 			{
 				ItemPointer tid = lfirst(p);
-				EraseOutcome o = row_statement(r, del, tid, ERASE_DELETED);
+				EraseOutcome o;
+
+				/* a cascade would take other rows with it: not deleted */
+				if (cascades != NIL && cascade_referenced(r, tid, cascades))
+					o = ERASE_REFERENCED;
+				else
+					o = row_statement(r, del, tid, ERASE_DELETED);
 
 				if (o == ERASE_REFERENCED)
 					again = lappend(again, tid);
