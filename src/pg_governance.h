@@ -307,6 +307,7 @@ extern bool blocking_policy_reads(Oid relid, const char *colname);
 
 /* run.c */
 extern void retention_forget_run(void);
+extern Oid	relation_owner(Oid relid);
 
 /* sharing_log.c: the hash-chained sharing log */
 typedef struct ShareEvent

@@ -207,7 +207,8 @@ owner_code_problem(Oid relid, int events)
 	return result;
 }
 
-static Oid
+/* the owner of a relation (data-subject requests act as it too) */
+Oid
 relation_owner(Oid relid)
 {
 	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));

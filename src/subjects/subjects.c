@@ -154,19 +154,6 @@ column_name(Oid relid, AttrNumber attno)
 	return quote_identifier(get_attname(relid, attno, false));
 }
 
-static Oid
-rel_owner(Oid relid)
-{
-	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	Oid			owner;
-
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
-	return owner;
-}
-
 /* "OPERATOR(schema.op)" for an operator, its names quoted */
 static char *
 operator_sql(Oid opno)
@@ -280,7 +267,7 @@ build_graph(SubjGraph *g)
 				continue;
 			r = palloc0(sizeof(SubjRel));
 			r->relid = relid;
-			r->owner = rel_owner(relid);
+			r->owner = relation_owner(relid);
 			r->name = pstrdup(gr->relname);
 			r->policy = pstrdup(gr->policy);
 			r->has_subject = gr->subject_attno != InvalidAttrNumber;
@@ -888,7 +875,7 @@ cascade_keys(Oid relid)
 		int			j;
 
 		k->child = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
-		k->owner = rel_owner(k->child);
+		k->owner = relation_owner(k->child);
 		k->name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(k->child)),
 											 get_rel_name(k->child));
 		deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(tup, desc, 2, &isnull)),
