@@ -127,6 +127,20 @@ SELECT email = 'mentor@m.example.cn' AS still_mentor FROM dsr.mentor WHERE id = 
 -- nobody references the loner: deleted
 SELECT * FROM governance.erase_subject('loner@m.example.cn') WHERE relation = 'dsr.mentor'::regclass;
 
+-- ============================================================ rows shared by two people
+-- a message from ann to ben is ann's and ben's: ann's erasure anonymizes it
+-- (ben keeps the message, without ann's words), and deletes the note only ann wrote
+CREATE TABLE dsr.message (id int PRIMARY KEY, sender_id int REFERENCES dsr.customer,
+                          recipient_id int REFERENCES dsr.customer, body text);
+SELECT governance.tag('dsr.message', 'body', 'category=content.email');
+INSERT INTO dsr.customer VALUES (5, 'ann@example.cn', 'Ann', NULL), (6, 'ben@example.cn', 'Ben', NULL);
+INSERT INTO dsr.message VALUES (1, 5, 6, 'hello Ben'), (2, 5, NULL, 'note to self');
+SELECT jsonb_array_length(governance.subject_export('ann@example.cn') -> 'tables' -> 'dsr.message' -> 'rows') AS ann_messages;
+SELECT * FROM governance.erase_subject('ann@example.cn')
+WHERE relation IN ('dsr.message'::regclass, 'dsr.customer'::regclass);
+SELECT id, sender_id, recipient_id, body = 'hello Ben' AS body_kept FROM dsr.message ORDER BY id;
+SELECT id, email = 'ben@example.cn' AS ben_untouched FROM dsr.customer WHERE id IN (5, 6) ORDER BY id;
+
 -- ============================================================ a cycle of keys
 CREATE TABLE dsr.cyc_a (id int PRIMARY KEY, owner text, b_id int);
 CREATE TABLE dsr.cyc_b (id int PRIMARY KEY, a_id int REFERENCES dsr.cyc_a, note text);

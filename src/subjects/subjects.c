@@ -136,6 +136,17 @@ add_tid(SubjRel *r, ItemPointer tid)
 	return !found;
 }
 
+/* was this row of r found as the subject's? */
+static bool
+has_seen(SubjRel *r, ItemPointer tid)
+{
+	bool		found = false;
+
+	if (r->seen != NULL)
+		(void) hash_search(r->seen, tid, HASH_FIND, &found);
+	return found;
+}
+
 static Datum
 tid_array(List *tids)
 {
@@ -967,6 +978,82 @@ cascade_referenced(SubjRel *r, ItemPointer tid, List *keys)
 	return false;
 }
 
+/*
+ * Is a row of a table without a subject column also another person's?  It
+ * is the subject's because it references the subject's rows; if another of
+ * its keys references a row of a table with a subject column that is not
+ * the subject's (a message from Bob to Alice), it is shared: deleting it
+ * would erase the other person's data too.
+ */
+static bool
+shared_with_others(SubjGraph *g, SubjRel *r, ItemPointer tid)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ListCell   *lc;
+
+	if (r->has_subject)
+		return false;
+	foreach(lc, g->edges)
+	{
+		SubjEdge   *e = lfirst(lc);
+		StringInfoData sql;
+		Datum		values[INDEX_MAX_KEYS];
+		Oid			types[INDEX_MAX_KEYS];
+		Oid			tidtype[1] = {TIDOID};
+		Datum		tidarg[1] = {PointerGetDatum(tid)};
+		GovSpi		spi;
+		bool		anynull = false;
+		List	   *parents;
+		ListCell   *p;
+		int			j;
+
+		if (e->child != r || !e->parent->has_subject)
+			continue;
+		/* the row's key values for this key, as its table's owner */
+		initStringInfo(&sql);
+		appendStringInfoString(&sql, "SELECT ");
+		for (j = 0; j < e->nkeys; j++)
+			appendStringInfo(&sql, "%st.%s", j ? ", " : "", column_name(r->relid, e->ckey[j]));
+		appendStringInfo(&sql, " FROM ONLY %s t WHERE t.ctid OPERATOR(pg_catalog.=) $1", r->name);
+		owner_query(r, &spi, sql.data, 1, tidtype, tidarg, true);
+		if (SPI_processed != 1)
+		{
+			gov_spi_end(&spi);
+			MemoryContextSwitchTo(cxt);
+			continue;
+		}
+		for (j = 0; j < e->nkeys; j++)
+		{
+			bool		isnull;
+			Form_pg_attribute att = TupleDescAttr(SPI_tuptable->tupdesc, j);
+			Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, j + 1, &isnull);
+
+			anynull |= isnull;
+			types[j] = att->atttypid;
+			values[j] = isnull ? (Datum) 0 : datumCopy(d, att->attbyval, att->attlen);
+		}
+		gov_spi_end(&spi);
+		MemoryContextSwitchTo(cxt);
+		if (anynull)
+			continue;
+
+		/* the rows it references there, as that table's owner (the operator is pk = fk) */
+		resetStringInfo(&sql);
+		appendStringInfo(&sql, "SELECT p.ctid FROM ONLY %s p WHERE ", e->parent->name);
+		for (j = 0; j < e->nkeys; j++)
+			appendStringInfo(&sql, "%sp.%s %s $%d", j ? " AND " : "",
+							 column_name(e->parent->relid, e->pkey[j]), operator_sql(e->eqop[j]), j + 1);
+		owner_query(e->parent, &spi, sql.data, e->nkeys, types, values, true);
+		parents = collect_tids(cxt);
+		gov_spi_end(&spi);
+		MemoryContextSwitchTo(cxt);
+		foreach(p, parents)
+			if (!has_seen(e->parent, lfirst(p)))
+				return true;
+	}
+	return false;
+}
+
 typedef struct Tally
 {
 	SubjRel    *r;
@@ -1008,8 +1095,12 @@ erase_rows(SubjGraph *g, const char *subject, const char *seed)
 				ItemPointer tid = lfirst(p);
 				EraseOutcome o;
 
-				/* a cascade would take other rows with it: not deleted */
-				if (cascades != NIL && cascade_referenced(r, tid, cascades))
+				/*
+				 * A cascade would take other rows with it, or the row is
+				 * another person's too: not deleted (anonymized below).
+				 */
+				if ((cascades != NIL && cascade_referenced(r, tid, cascades)) ||
+					shared_with_others(g, r, tid))
 					o = ERASE_REFERENCED;
 				else
 					o = row_statement(r, del, tid, ERASE_DELETED);
