@@ -909,6 +909,44 @@ cascade_keys(Oid relid)
 	return result;
 }
 
+/*
+ * The values of columns keys[0..nkeys) of one row, as its table's owner,
+ * into types/values (copied into the caller's context); false when the row
+ * is gone or a key column is NULL (MATCH SIMPLE: it references nothing).
+ */
+static bool
+row_key(SubjRel *r, ItemPointer tid, AttrNumber *keys, int nkeys, Oid *types, Datum *values)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	StringInfoData sql;
+	Oid			tidtype[1] = {TIDOID};
+	Datum		tidarg[1] = {PointerGetDatum(tid)};
+	GovSpi		spi;
+	bool		ok;
+	int			j;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT ");
+	for (j = 0; j < nkeys; j++)
+		appendStringInfo(&sql, "%st.%s", j ? ", " : "", column_name(r->relid, keys[j]));
+	appendStringInfo(&sql, " FROM ONLY %s t WHERE t.ctid OPERATOR(pg_catalog.=) $1", r->name);
+	owner_query(r, &spi, sql.data, 1, tidtype, tidarg, true);
+	ok = SPI_processed == 1;
+	for (j = 0; ok && j < nkeys; j++)
+	{
+		bool		isnull;
+		Form_pg_attribute att = TupleDescAttr(SPI_tuptable->tupdesc, j);
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, j + 1, &isnull);
+
+		ok = !isnull;
+		types[j] = att->atttypid;
+		values[j] = isnull ? (Datum) 0 : datumCopy(d, att->attbyval, att->attlen);
+	}
+	gov_spi_end(&spi);
+	MemoryContextSwitchTo(cxt);
+	return ok;
+}
+
 /* does a row of another table still reference this row through a cascading key? */
 static bool
 cascade_referenced(SubjRel *r, ItemPointer tid, List *keys)
@@ -923,46 +961,18 @@ cascade_referenced(SubjRel *r, ItemPointer tid, List *keys)
 		StringInfoData sql;
 		Datum		values[INDEX_MAX_KEYS];
 		Oid			types[INDEX_MAX_KEYS];
-		Oid			tidtype[1] = {TIDOID};
-		Datum		tidarg[1] = {PointerGetDatum(tid)};
 		GovSpi		spi;
-		bool		anynull = false;
 		bool		found;
 		int			j;
 
-		/* the row's key values, as its table's owner */
-		initStringInfo(&sql);
-		appendStringInfoString(&sql, "SELECT ");
-		for (j = 0; j < k->nkeys; j++)
-			appendStringInfo(&sql, "%st.%s", j ? ", " : "", column_name(r->relid, k->pkey[j]));
-		appendStringInfo(&sql, " FROM ONLY %s t WHERE t.ctid OPERATOR(pg_catalog.=) $1", r->name);
-		owner_query(r, &spi, sql.data, 1, tidtype, tidarg, true);
-		if (SPI_processed != 1)
-		{
-			gov_spi_end(&spi);
-			MemoryContextSwitchTo(cxt);
-			continue;
-		}
-		for (j = 0; j < k->nkeys; j++)
-		{
-			bool		isnull;
-			Form_pg_attribute att = TupleDescAttr(SPI_tuptable->tupdesc, j);
-			Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, j + 1, &isnull);
-
-			anynull |= isnull;
-			types[j] = att->atttypid;
-			values[j] = isnull ? (Datum) 0 : datumCopy(d, att->attbyval, att->attlen);
-		}
-		gov_spi_end(&spi);
-		MemoryContextSwitchTo(cxt);
-		if (anynull)
+		if (!row_key(r, tid, k->pkey, k->nkeys, types, values))
 			continue;
 
 		/* a referencing row, as the referencing table's owner */
 		child.relid = k->child;
 		child.owner = k->owner;
 		child.name = k->name;
-		resetStringInfo(&sql);
+		initStringInfo(&sql);
 		appendStringInfo(&sql, "SELECT 1 FROM ONLY %s c WHERE ", k->name);
 		for (j = 0; j < k->nkeys; j++)
 			appendStringInfo(&sql, "%s$%d %s c.%s", j ? " AND " : "", j + 1,
@@ -999,46 +1009,18 @@ shared_with_others(SubjGraph *g, SubjRel *r, ItemPointer tid)
 		StringInfoData sql;
 		Datum		values[INDEX_MAX_KEYS];
 		Oid			types[INDEX_MAX_KEYS];
-		Oid			tidtype[1] = {TIDOID};
-		Datum		tidarg[1] = {PointerGetDatum(tid)};
 		GovSpi		spi;
-		bool		anynull = false;
 		List	   *parents;
 		ListCell   *p;
 		int			j;
 
 		if (e->child != r || !e->parent->has_subject)
 			continue;
-		/* the row's key values for this key, as its table's owner */
-		initStringInfo(&sql);
-		appendStringInfoString(&sql, "SELECT ");
-		for (j = 0; j < e->nkeys; j++)
-			appendStringInfo(&sql, "%st.%s", j ? ", " : "", column_name(r->relid, e->ckey[j]));
-		appendStringInfo(&sql, " FROM ONLY %s t WHERE t.ctid OPERATOR(pg_catalog.=) $1", r->name);
-		owner_query(r, &spi, sql.data, 1, tidtype, tidarg, true);
-		if (SPI_processed != 1)
-		{
-			gov_spi_end(&spi);
-			MemoryContextSwitchTo(cxt);
-			continue;
-		}
-		for (j = 0; j < e->nkeys; j++)
-		{
-			bool		isnull;
-			Form_pg_attribute att = TupleDescAttr(SPI_tuptable->tupdesc, j);
-			Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, j + 1, &isnull);
-
-			anynull |= isnull;
-			types[j] = att->atttypid;
-			values[j] = isnull ? (Datum) 0 : datumCopy(d, att->attbyval, att->attlen);
-		}
-		gov_spi_end(&spi);
-		MemoryContextSwitchTo(cxt);
-		if (anynull)
+		if (!row_key(r, tid, e->ckey, e->nkeys, types, values))
 			continue;
 
 		/* the rows it references there, as that table's owner (the operator is pk = fk) */
-		resetStringInfo(&sql);
+		initStringInfo(&sql);
 		appendStringInfo(&sql, "SELECT p.ctid FROM ONLY %s p WHERE ", e->parent->name);
 		for (j = 0; j < e->nkeys; j++)
 			appendStringInfo(&sql, "%sp.%s %s $%d", j ? " AND " : "",
