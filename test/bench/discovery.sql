@@ -1,7 +1,7 @@
 -- test/bench/discovery.sql — the database "discovery" of test/bench/run (row
 -- 20): schemas big and small, ten untagged tables each (1M rows in big, 10k
 -- in small) with a mobile number, an e-mail, a resident-number-like column
--- and filler (run VACUUM ANALYZE after build); the timings table and its summary, as sharing.sql has them.
+-- and filler (run VACUUM ANALYZE after build); the timings table and its summary (timings.sql).
 CREATE EXTENSION pg_governance;
 SELECT governance.set_database_region('CN');
 CREATE SCHEMA big;
@@ -19,14 +19,4 @@ BEGIN
 END
 $$;
 
-CREATE TABLE timings (workload text, side text, round integer, ms float8);
-CREATE FUNCTION summary(w text, base text, gov text, OUT base_ms numeric, OUT gov_ms numeric,
-                        OUT ratio numeric, OUT rounds bigint)
-LANGUAGE sql AS $$
-    SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY b.ms)::numeric, 1),
-           round(percentile_cont(0.5) WITHIN GROUP (ORDER BY g.ms)::numeric, 1),
-           round(percentile_cont(0.5) WITHIN GROUP (ORDER BY g.ms / b.ms)::numeric, 3),
-           count(*)
-    FROM timings b JOIN timings g USING (workload, round)
-    WHERE workload = w AND b.side = base AND g.side = gov
-$$;
+\ir timings.sql

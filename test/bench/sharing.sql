@@ -5,7 +5,7 @@
 --     share() decides, looks up a consent and appends to the chained log);
 --   - "share_plain": a table of the sharing log's shape (columns, primary
 --     key, subject index), for the plain single-row INSERT baseline;
---   - "timings" and "summary": the timed rounds, as in retention.sql;
+--   - "timings" and "summary": the timed rounds (timings.sql);
 --   - "fill_log"(n): n rows appended to governance.sharing_log (chained by
 --     its trigger, one statement), for the verification workload.
 \set ON_ERROR_STOP 1
@@ -20,17 +20,7 @@ CREATE TABLE "share_plain" (LIKE "governance"."sharing_log" INCLUDING DEFAULTS I
 CREATE SEQUENCE "share_plain_id";
 ALTER TABLE "share_plain" ALTER COLUMN "id" SET DEFAULT nextval('"share_plain_id"');
 
-CREATE TABLE "timings" ("workload" text, "side" text, "round" int, "ms" float8);
-CREATE FUNCTION "summary"("w" text, "base_side" text, "gov_side" text,
-    OUT "base_ms" numeric, OUT "gov_ms" numeric, OUT "ratio" numeric, OUT "rounds" bigint)
-LANGUAGE sql AS $$
-    SELECT round((percentile_cont(0.5) WITHIN GROUP (ORDER BY "b"."ms"))::numeric, 1),
-           round((percentile_cont(0.5) WITHIN GROUP (ORDER BY "g"."ms"))::numeric, 1),
-           round((percentile_cont(0.5) WITHIN GROUP (ORDER BY "g"."ms" / "b"."ms"))::numeric, 3),
-           count(*)
-    FROM "timings" AS "b" JOIN "timings" AS "g" USING ("workload", "round")
-    WHERE "workload" = "w" AND "b"."side" = "base_side" AND "g"."side" = "gov_side";
-$$;
+\ir timings.sql
 
 CREATE PROCEDURE "fill_log"("n" bigint) LANGUAGE sql AS $$
     INSERT INTO "governance"."sharing_log"

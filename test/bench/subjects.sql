@@ -3,7 +3,7 @@
 -- table (subject column email, indexed) and an orders table referencing it
 -- (foreign key indexed); 1M customers and 1M orders in big, 10k and 10k in
 -- small; the subject looked up has one customer row and three orders in
--- each.  The timings table and its summary, as sharing.sql has them.
+-- each.  The timings table and its summary (timings.sql).
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
 CREATE EXTENSION pg_governance;
@@ -29,14 +29,4 @@ BEGIN
 END
 $$;
 
-CREATE TABLE timings (workload text, side text, round integer, ms float8);
-CREATE FUNCTION summary(w text, base text, gov text, OUT base_ms numeric, OUT gov_ms numeric,
-                        OUT ratio numeric, OUT rounds bigint)
-LANGUAGE sql AS $$
-    SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY b.ms)::numeric, 1),
-           round(percentile_cont(0.5) WITHIN GROUP (ORDER BY g.ms)::numeric, 1),
-           round(percentile_cont(0.5) WITHIN GROUP (ORDER BY g.ms / b.ms)::numeric, 3),
-           count(*)
-    FROM timings b JOIN timings g USING (workload, round)
-    WHERE workload = w AND b.side = base AND g.side = gov;
-$$;
+\ir timings.sql

@@ -11,6 +11,11 @@
 #   fail MSG      count a failure and go on; failures holds the count
 #   die MSG       report and stop (with the tail of $work/server.log if there is one)
 #   wait_until SECONDS CMD...   poll CMD every 0.1 s until it succeeds
+#   check MSG     announce what is checked next
+#   expect WHAT GOT WANTED      "ok" if GOT equals WANTED, else a failure
+#   cluster_start [SETTING...]  initdb $work/data and start it on $PORT, Unix
+#                 socket only, fsync off, with pg_governance preloaded unless a
+#                 SETTING names shared_preload_libraries itself
 
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 for b in initdb pg_ctl psql; do
@@ -63,4 +68,40 @@ wait_until() {
         [ $SECONDS -ge $deadline ] && return 1
         sleep 0.1
     done
+}
+check() { echo "-- $*"; }
+expect() {
+    if [ "$2" = "$3" ]; then
+        echo "   ok: $1 = $2"
+    else
+        fail "$1: got '$2', expected '$3'"
+    fi
+}
+
+cluster_start() {
+    local setting started= preload="shared_preload_libraries = 'pg_governance'"
+    "${as_pg[@]}" "$PGBIN/initdb" -D "$work/data" -U postgres -A trust -E UTF8 --locale=C \
+        --no-sync >"$work/initdb.log" 2>&1 || { cat "$work/initdb.log"; die "initdb"; }
+    for setting in "$@"; do
+        case $setting in shared_preload_libraries*) preload= ;; esac
+    done
+    {
+        echo "port = $PORT"
+        echo "listen_addresses = ''"
+        echo "unix_socket_directories = '$SOCK'"
+        echo "fsync = off"
+        echo "log_line_prefix = '%m [%p] %b %e '"
+        [ -n "$preload" ] && echo "$preload"
+        for setting in "$@"; do echo "$setting"; done
+    } >>"$work/data/postgresql.conf"
+    for _ in 1 2 3; do
+        # the installed extension may be being reinstalled for a moment: retry
+        if "${as_pg[@]}" "$PGBIN/pg_ctl" -D "$work/data" -l "$work/server.log" -w -t 30 \
+            start >/dev/null 2>&1; then
+            started=1
+            break
+        fi
+        sleep 1
+    done
+    [ -n "$started" ] || die "could not start the cluster"
 }

@@ -26,17 +26,7 @@ q() {
         2>"$work/psql.err" || { sed 's/^/    /' "$work/psql.err" >&2; return 1; }
 }
 
-"${as_pg[@]}" "$PGBIN/initdb" -D "$work/data" -U postgres -A trust -E UTF8 --locale=C \
-    --no-sync >"$work/initdb.log" 2>&1 || { cat "$work/initdb.log"; die "initdb"; }
-cat >>"$work/data/postgresql.conf" <<CONF
-port = $PORT
-listen_addresses = ''
-unix_socket_directories = '$SOCK'
-shared_preload_libraries = 'pg_governance'
-fsync = off
-CONF
-"${as_pg[@]}" "$PGBIN/pg_ctl" -D "$work/data" -l "$work/server.log" -w -t 30 start \
-    >/dev/null 2>&1 || die "could not start the cluster"
+cluster_start
 
 q -c 'CREATE EXTENSION pg_governance' -c "SELECT governance.set_database_region('CN')" >/dev/null ||
     die "CREATE EXTENSION"

@@ -44,7 +44,6 @@ WAIT=60
 TEST_NAME=retention_crash
 . "$(dirname "$0")/../lib/cluster.sh"
 bgpid=
-check() { echo "-- $*"; }
 
 # q SQL — run SQL as postgres, print unaligned tuples; on error print psql's stderr
 # (verbose: with the SQLSTATE) indented, return 1
@@ -59,38 +58,9 @@ q() {
 qq() {
     q "$1" || die "$1"
 }
-# expect WHAT GOT WANTED
-expect() {
-    if [ "$2" = "$3" ]; then
-        echo "   ok: $1 = $2"
-    else
-        fail "$1: got '$2', expected '$3'"
-    fi
-}
 
 # --- cluster -----------------------------------------------------------------------
-"${as_pg[@]}" "$PGBIN/initdb" -D "$work/data" -U postgres -A trust -E UTF8 --locale=C \
-    --no-sync >"$work/initdb.log" 2>&1 || { cat "$work/initdb.log"; die "initdb"; }
-cat >>"$work/data/postgresql.conf" <<EOF
-port = $PORT
-listen_addresses = ''
-unix_socket_directories = '$SOCK'
-shared_preload_libraries = 'pg_governance'
-restart_after_crash = on
-fsync = off
-log_line_prefix = '%m [%p] %b %e '
-EOF
-started=
-for _ in 1 2 3; do
-    # the installed extension may be being reinstalled for a moment: retry
-    if "${as_pg[@]}" "$PGBIN/pg_ctl" -D "$work/data" -l "$work/server.log" -w -t 30 \
-        start >/dev/null 2>&1; then
-        started=1
-        break
-    fi
-    sleep 1
-done
-[ -n "$started" ] || die "could not start the cluster"
+cluster_start "restart_after_crash = on"
 
 # --- 1. policy, table, rows ----------------------------------------------------------
 check "setup: policy test-crash, table t with $DUE due rows, $NOT_DUE not due, $HELD held"

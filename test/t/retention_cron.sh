@@ -36,7 +36,6 @@ PORT=5611
 WAIT=90
 TEST_NAME=retention_cron
 . "$(dirname "$0")/../lib/cluster.sh"
-check() { echo "-- $*"; }
 
 # q DB ROLE SQL — run SQL as ROLE in DB, print unaligned tuples; on error print psql's
 # stderr (verbose: with the SQLSTATE) indented, return 1
@@ -66,29 +65,8 @@ has_line() { grep -Eq "$1" "$work/err"; }
 show_err() { sed 's/^/    /' "$work/err"; }
 
 # --- cluster -----------------------------------------------------------------------
-"${as_pg[@]}" "$PGBIN/initdb" -D "$work/data" -U postgres -A trust -E UTF8 --locale=C \
-    --no-sync >"$work/initdb.log" 2>&1 || { cat "$work/initdb.log"; die "initdb"; }
-cat >>"$work/data/postgresql.conf" <<EOF
-port = $PORT
-listen_addresses = ''
-unix_socket_directories = '$SOCK'
-shared_preload_libraries = 'pg_cron,pg_governance'
-cron.database_name = 'postgres'
-cron.host = '$SOCK'
-fsync = off
-log_line_prefix = '%m [%p] %b %e '
-EOF
-started=
-for _ in 1 2 3; do
-    # the installed extension may be being reinstalled for a moment: retry
-    if "${as_pg[@]}" "$PGBIN/pg_ctl" -D "$work/data" -l "$work/server.log" -w -t 30 \
-        start >/dev/null 2>&1; then
-        started=1
-        break
-    fi
-    sleep 1
-done
-[ -n "$started" ] || { tail -20 "$work/server.log"; die "could not start the cluster"; }
+cluster_start "shared_preload_libraries = 'pg_cron,pg_governance'" \
+    "cron.database_name = 'postgres'" "cron.host = '$SOCK'"
 
 ADMIN=gov_cron_admin
 qq postgres postgres "CREATE EXTENSION pg_governance;

@@ -40,7 +40,6 @@ SAVEPOINTS=${SAVEPOINTS:-200}
 TEST_NAME=sharing_concurrency
 . "$(dirname "$0")/../lib/cluster.sh"
 [ -x "$PGBIN/pgbench" ] || die "$PGBIN/pgbench not found"
-check() { echo "-- $*"; }
 
 # q SQL — run SQL as postgres, print unaligned tuples; on error print psql's stderr
 # indented, return 1
@@ -54,28 +53,9 @@ q() {
 qq() {
     q "$1" || die "$1"
 }
-expect() {
-    if [ "$2" = "$3" ]; then
-        echo "   ok: $1 = $2"
-    else
-        fail "$1: got '$2', expected '$3'"
-    fi
-}
 
 # --- cluster -----------------------------------------------------------------------
-"${as_pg[@]}" "$PGBIN/initdb" -D "$work/data" -U postgres -A trust -E UTF8 --locale=C \
-    --no-sync >"$work/initdb.log" 2>&1 || { cat "$work/initdb.log"; die "initdb"; }
-cat >>"$work/data/postgresql.conf" <<EOF
-port = $PORT
-listen_addresses = ''
-unix_socket_directories = '$SOCK'
-shared_preload_libraries = 'pg_governance'
-fsync = off
-max_connections = 30
-log_line_prefix = '%m [%p] %b %e '
-EOF
-"${as_pg[@]}" "$PGBIN/pg_ctl" -D "$work/data" -l "$work/server.log" -w -t 30 start \
-    >/dev/null 2>&1 || die "could not start the cluster"
+cluster_start "max_connections = 30"
 
 # --- 1. setup ----------------------------------------------------------------------
 qq "CREATE EXTENSION pg_governance" >/dev/null
