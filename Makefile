@@ -29,6 +29,7 @@ OBJS = \
 	src/sharing/decide.o \
 	src/sharing/share.o \
 	src/subjects/subjects.o \
+	src/subjects/restrict.o \
 	src/discovery/detect.o \
 	src/reports/explain.o
 
@@ -56,6 +57,7 @@ NEW_IN_0_2 = \
 	src/sharing/consent.sql \
 	src/sharing/sharing.sql \
 	src/subjects/subjects.sql \
+	src/subjects/restrict.sql \
 	src/requests/calendar.sql \
 	src/requests/requests.sql \
 	src/discovery/discovery.sql \
@@ -70,7 +72,7 @@ DATA_built = pg_governance--$(EXTVERSION).sql pg_governance--0.1--0.2.sql
 # governance.load_bundled_policy() looks for them.
 DATA_policies = $(wildcard policies/*.yaml)
 
-REGRESS = types policy_load labels guard guard_prepare escalation owner_escapes violating_rows anonymize retention sharing_log sharing subjects discovery reports requests
+REGRESS = types policy_load labels guard guard_prepare escalation owner_escapes violating_rows anonymize retention sharing_log sharing subjects restrict discovery reports requests
 REGRESS_OPTS = --inputdir=. --load-extension=pg_governance
 # isolation tests (specs/*.spec): concurrent sessions
 ISOLATION = guard_concurrency guard_races retention_concurrency sharing_policy_change

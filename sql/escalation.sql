@@ -114,7 +114,9 @@ DROP TABLE contacts;
 
 -- ---------------------------------------------- 3. internal functions
 -- nothing of the extension's internals is executable by PUBLIC but the
--- guard's CHECK function (a CHECK runs with the writer's rights)
+-- guard's CHECK function (a CHECK runs with the writer's rights) and what
+-- the row security policies of blocking tables call (cutoffs, _sees_blocked,
+-- _restricted_keys: a policy runs with the reader's rights)
 CREATE ROLE gv_nobody;
 SELECT p.oid::regprocedure AS executable_by_anyone
 FROM pg_proc p

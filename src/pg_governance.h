@@ -18,6 +18,7 @@
 #include "datatype/timestamp.h"
 #include "access/htup.h"
 #include "access/tupdesc.h"
+#include "utils/array.h"
 
 /*
  * SQLSTATE class GV (spec section 6).  GV000 is the class itself, so that
@@ -304,6 +305,29 @@ extern void blocking_job_end(void);
 extern bool blocking_is_own_policy_name(const char *name);
 extern bool blocking_installed(void);
 extern bool blocking_policy_reads(Oid relid, const char *colname);
+extern bool blocking_sees(Oid relid);
+extern Node *blocking_analysed_expression(Oid relid, const char *text);
+
+/* src/subjects/restrict.c: erased subjects' kept rows, blocked */
+#define RESTRICTED_POLICY	"governance_restricted"
+typedef struct RestrictPart
+{
+	int64		id;				/* restricted_rows.restriction */
+	List	   *columns;		/* char *: the key columns, by name */
+} RestrictPart;
+extern List *restrict_parts(Oid relid);
+extern List *restrict_wanted(Oid relid);
+extern bool restrict_pending_for(Oid relid);
+extern char *restrict_expression(Oid relid, List *parts);
+extern void restrict_check_ancestors(Oid relid, List *parts);
+extern RestrictPart *restrict_choose(Oid relid);
+extern int64 restrict_new_id(void);
+extern void restrict_forget_orphans(void);
+extern ArrayType *restrict_key(int nkeys, Oid *types, Datum *values, bool *nulls);
+extern void restrict_store(int64 id, ArrayType *key, const char *reason, bool forget);
+extern void restrict_apply(Oid relid, RestrictPart *part);
+extern void restrict_check_write(GuardRel *g, HeapTuple tup, TupleDesc desc, const char *what);
+extern bool restrict_reads_column(Oid relid, const char *colname);
 
 /* run.c */
 extern void retention_forget_run(void);

@@ -136,7 +136,7 @@ BEGIN
                                     WHERE ro.rolname = current_user AND (ro.rolsuper OR ro.rolbypassrls))
                     AND EXISTS (SELECT 1 FROM pg_policy po
                                 WHERE po.polrelid = c.oid
-                                  AND po.polname NOT IN ('governance_blocked', 'governance_open'))) AS sampled
+                                  AND po.polname NOT IN ('governance_blocked', 'governance_open', 'governance_restricted'))) AS sampled
         FROM pg_class c JOIN pg_namespace ns ON ns.oid = c.relnamespace
         WHERE c.relkind IN ('r', 'p', 'm') AND NOT c.relispartition
           AND (schema IS NULL OR ns.nspname = schema)

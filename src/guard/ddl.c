@@ -466,6 +466,13 @@ release_blocking_policy(Oid relid, bool recurse, const char *colname)
 	{
 		Oid			rel = lfirst_oid(lc);
 
+		/* the key of an erased subject's kept rows: the rows would show */
+		if (restrict_reads_column(rel, colname))
+			ereport(ERROR,
+					(errcode(ERRCODE_GV_BLOCKED),
+					 errmsg("cannot drop or retype column \"%s\" of table %s", colname, get_rel_name(rel)),
+					 errdetail("The column is part of the key by which the table's kept rows of erased subjects are blocked (policy governance_restricted)."),
+					 errhint("Erase the subjects again once their holds and minimum retention end; the rows then go, and the column is free.")));
 		if (!blocking_policy_reads(rel, colname))
 			continue;
 		own_policy_ddl = true;
@@ -716,8 +723,12 @@ on_policy_ddl(const char *name, const char *newname, Oid relid, bool create)
 	bool		ours = (name && blocking_is_own_policy_name(name)) ||
 		(newname && blocking_is_own_policy_name(newname));
 
-	if (!ours || own_policy_ddl || guard_in_sync() || !OidIsValid(relid) ||
-		!guard_relation_governed(relid))
+	if (!ours || own_policy_ddl || guard_in_sync() || !OidIsValid(relid))
+		return;
+	/* an untagged table keeps hiding an erased subject's kept rows */
+	if (!guard_relation_governed(relid) &&
+		!((name && strcmp(name, RESTRICTED_POLICY) == 0) ||
+		  (newname && strcmp(newname, RESTRICTED_POLICY) == 0)))
 		return;
 	if (create && !check_function_bodies)
 	{
@@ -740,7 +751,7 @@ on_policy_ddl(const char *name, const char *newname, Oid relid, bool create)
 			 errmsg("policy \"%s\" of table %s belongs to pg_governance",
 					(name && blocking_is_own_policy_name(name)) ? name : newname,
 					get_rel_name(relid)),
-			 errdetail("It hides the rows whose retention period has ended (restricted processing)."),
+			 errdetail("It hides the rows whose retention period has ended, or an erased subject's rows kept for the law (restricted processing)."),
 			 errhint("Policies of other names work as usual; the table's retention follows its labels and policy.")));
 }
 

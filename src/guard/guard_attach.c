@@ -37,6 +37,7 @@
 #include "catalog/pg_seclabel.h"
 #include "catalog/pg_subscription_rel.h"
 #include "catalog/pg_trigger.h"
+#include "catalog/pg_policy.h"
 #include "commands/seclabel.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -582,6 +583,23 @@ relation_has_guard_objects(Oid relid)
 		found = guard_is_trigger_function(((Form_pg_trigger) GETSTRUCT(tup))->tgfoid);
 	systable_endscan(scan);
 	table_close(conrel, AccessShareLock);
+	if (found)
+		return true;
+
+	/* an untagged table that still hides an erased subject's kept rows */
+	conrel = table_open(PolicyRelationId, AccessShareLock);
+	{
+		ScanKeyData pkey[2];
+
+		ScanKeyInit(&pkey[0], Anum_pg_policy_polrelid, BTEqualStrategyNumber, F_OIDEQ,
+					ObjectIdGetDatum(relid));
+		ScanKeyInit(&pkey[1], Anum_pg_policy_polname, BTEqualStrategyNumber, F_NAMEEQ,
+					CStringGetDatum(RESTRICTED_POLICY));
+		scan = systable_beginscan(conrel, PolicyPolrelidPolnameIndexId, true, NULL, 2, pkey);
+		found = HeapTupleIsValid(systable_getnext(scan));
+		systable_endscan(scan);
+	}
+	table_close(conrel, AccessShareLock);
 	return found;
 }
 
@@ -677,7 +695,7 @@ sync_one(Oid relid)
 	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
 		return false;
 	governed = guard_relation_governed(relid);
-	if (!governed && !relation_has_guard_objects(relid))
+	if (!governed && !relation_has_guard_objects(relid) && !restrict_pending_for(relid))
 		return false;
 	if (governed)
 		check_column_types(relid);

@@ -179,6 +179,13 @@ job_statement(Oid relid)
 	return OidIsValid(job_relid) && job_relid == relid && exec_depth == job_depth;
 }
 
+/* may the current role see relid's blocked rows (admin, the run's own statement)? */
+bool
+blocking_sees(Oid relid)
+{
+	return job_statement(relid) || governance_is_admin();
+}
+
 /* does this database's version of the extension block (0.2 on)? */
 bool
 blocking_installed(void)
@@ -192,7 +199,8 @@ blocking_installed(void)
 bool
 blocking_is_own_policy_name(const char *name)
 {
-	return strcmp(name, BLOCKED_POLICY) == 0 || strcmp(name, OPEN_POLICY) == 0;
+	return strcmp(name, BLOCKED_POLICY) == 0 || strcmp(name, OPEN_POLICY) == 0 ||
+		strcmp(name, RESTRICTED_POLICY) == 0;
 }
 
 /* ------------------------------------------------------------ SQL */
@@ -348,7 +356,7 @@ blocking_check_write(GuardRel *g, HeapTuple tup, TupleDesc desc, const char *wha
 {
 	GuardLife  *by;
 
-	if (!g->blocking_writes || job_statement(g->relid))
+	if (job_statement(g->relid))
 		return;
 	/*
 	 * Logical replication apply (and a superuser's session in replica
@@ -356,6 +364,10 @@ blocking_check_write(GuardRel *g, HeapTuple tup, TupleDesc desc, const char *wha
 	 * changes blocked rows through its own retention runs.
 	 */
 	if (SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA)
+		return;
+	/* an erased subject's kept rows (restrict.c) */
+	restrict_check_write(g, tup, desc, what);
+	if (!g->blocking_writes)
 		return;
 	if ((by = blocking_row_rule(g, tup, desc)) != NULL)
 		blocking_error(g, by, what);
@@ -442,8 +454,8 @@ blocked_expression(Oid relid, List *anchors)
  * against the table, with search_path pinned.  Compared with equal(),
  * which ignores parse locations.
  */
-static Node *
-analysed_expression(Oid relid, const char *text)
+Node *
+blocking_analysed_expression(Oid relid, const char *text)
 {
 	List	   *raw = raw_parser(psprintf("SELECT WHERE %s", text), RAW_PARSE_DEFAULT);
 	SelectStmt *sel = (SelectStmt *) ((RawStmt *) linitial(raw))->stmt;
@@ -475,6 +487,8 @@ typedef struct PolicyState
 	bool		blocked_ok;		/* restrictive, ALL, PUBLIC, expected USING */
 	bool		open_exists;
 	bool		open_ok;
+	bool		restricted_exists;
+	bool		restricted_ok;	/* restrictive, ALL, PUBLIC, expected USING */
 	int			own_permissive; /* the table's own permissive policies */
 } PolicyState;
 
@@ -514,7 +528,7 @@ is_true_const(Node *n)
 }
 
 static PolicyState
-read_policies(Oid relid, Node *expected)
+read_policies(Oid relid, Node *expected, Node *restricted)
 {
 	PolicyState st = {0};
 	Relation	catalog = table_open(PolicyRelationId, AccessShareLock);
@@ -539,6 +553,13 @@ read_policies(Oid relid, Node *expected)
 			st.blocked_ok = !pol->polpermissive && policy_for_public_all(pol, tup, catalog) &&
 				is_true_const(check) && expected &&
 				equal(policy_expr(tup, catalog, Anum_pg_policy_polqual), expected);
+		}
+		else if (strcmp(name, RESTRICTED_POLICY) == 0)
+		{
+			st.restricted_exists = true;
+			st.restricted_ok = !pol->polpermissive && policy_for_public_all(pol, tup, catalog) &&
+				is_true_const(policy_expr(tup, catalog, Anum_pg_policy_polwithcheck)) && restricted &&
+				equal(policy_expr(tup, catalog, Anum_pg_policy_polqual), restricted);
 		}
 		else if (strcmp(name, OPEN_POLICY) == 0)
 		{
@@ -574,7 +595,7 @@ blocking_policy_reads(Oid relid, const char *colname)
 	if (!guard_relation_governed(relid))
 		return false;
 	g = guard_get(relid);
-	if (!read_policies(relid, NULL).blocked_exists)
+	if (!read_policies(relid, NULL, NULL).blocked_exists)
 		return false;
 	foreach(lc, blocking_anchor_columns(g))
 		if (strcmp(((AnchorCol *) lfirst(lc))->name, colname) == 0)
@@ -670,6 +691,9 @@ blocking_sync(Oid relid, bool governed)
 	char	   *qrel;
 	List	   *cmds = NIL;
 	ListCell   *lc;
+	List	   *rparts = blocking_installed() ? restrict_wanted(relid) : NIL;
+	char	   *rexpr = NULL;
+	Node	   *rexpected = NULL;
 
 	if (governed)
 	{
@@ -690,9 +714,20 @@ blocking_sync(Oid relid, bool governed)
 	{
 		check_ancestors(relid, g, anchors);
 		expr = blocked_expression(relid, anchors);
-		expected = analysed_expression(relid, expr);
 	}
-	st = read_policies(relid, expected);
+	/* an erased subject's kept rows (restrict.c): row security stays on for them */
+	if (rparts != NIL)
+	{
+		restrict_check_ancestors(relid, rparts);
+		rexpr = restrict_expression(relid, rparts);
+		rexpected = blocking_analysed_expression(relid, rexpr);
+		if (!want)
+			expr = "true";
+		want = true;
+	}
+	if (want)
+		expected = blocking_analysed_expression(relid, expr);
+	st = read_policies(relid, expected, rexpected);
 	ctup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	if (!HeapTupleIsValid(ctup))
 		return;
@@ -745,6 +780,11 @@ blocking_sync(Oid relid, bool governed)
 		if (want_open && !(st.open_exists && st.open_ok))
 			cmds = lappend(cmds, psprintf("CREATE POLICY %s ON %s AS PERMISSIVE FOR ALL TO PUBLIC USING (true) WITH CHECK (true)",
 										  OPEN_POLICY, qrel));
+		if (rparts != NIL && st.restricted_exists && !st.restricted_ok)
+			cmds = lappend(cmds, psprintf("DROP POLICY %s ON %s", RESTRICTED_POLICY, qrel));
+		if (rparts != NIL && !st.restricted_ok)
+			cmds = lappend(cmds, psprintf("CREATE POLICY %s ON %s AS RESTRICTIVE FOR ALL TO PUBLIC USING (%s) WITH CHECK (true)",
+										  RESTRICTED_POLICY, qrel, rexpr));
 		if (!rls || !force)
 			cmds = lappend(cmds, psprintf("ALTER TABLE %s ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY", qrel));
 	}

@@ -180,7 +180,7 @@ owner_code_problem(Oid relid, int events)
 	if (SPI_execute_with_args("SELECT "
 							  " (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(p.polname), ', ') "
 							  "  FROM pg_catalog.pg_policy p WHERE p.polrelid OPERATOR(pg_catalog.=) $1 "
-							  "  AND p.polname OPERATOR(pg_catalog.<>) ALL ('{governance_blocked,governance_open}')), "
+							  "  AND p.polname OPERATOR(pg_catalog.<>) ALL ('{governance_blocked,governance_open,governance_restricted}')), "
 							  " (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(t.tgname), ', ') "
 							  "  FROM pg_catalog.pg_trigger t WHERE t.tgrelid OPERATOR(pg_catalog.=) $1 "
 							  "  AND NOT t.tgisinternal AND t.tgenabled OPERATOR(pg_catalog.=) ANY ('{O,A}') "

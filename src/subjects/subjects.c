@@ -686,7 +686,7 @@ typedef enum EraseOutcome
 } EraseOutcome;
 
 static const char *const outcome_name[] = {
-	"deleted", "kept: legal hold", "kept: minimum retention",
+	"deleted", "kept and blocked: legal hold", "kept and blocked: minimum retention",
 	"kept: referenced from elsewhere, nothing to anonymize", "anonymized",
 	"kept: not erased (a trigger or row security of the table left it)"
 };
@@ -1042,6 +1042,92 @@ typedef struct Tally
 	int64		n[ERASE_NOUTCOMES];
 } Tally;
 
+/*
+ * A row's key over the given columns, as the governance_restricted policy
+ * compares it (restrict.c): ARRAY[CAST(c AS text), ...], read as the
+ * table's owner.  NULL when the row is gone.
+ */
+static ArrayType *
+restrict_row_key(SubjRel *r, ItemPointer tid, List *columns)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	StringInfoData sql;
+	Oid			tidtype[1] = {TIDOID};
+	Datum		tidarg[1] = {PointerGetDatum(tid)};
+	GovSpi		spi;
+	ArrayType  *result = NULL;
+	ListCell   *lc;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT ARRAY[");
+	foreach(lc, columns)
+		appendStringInfo(&sql, "%sCAST(t.%s AS pg_catalog.text)", foreach_current_index(lc) ? ", " : "",
+						 quote_identifier(lfirst(lc)));
+	appendStringInfo(&sql, "] FROM ONLY %s t WHERE t.ctid OPERATOR(pg_catalog.=) $1", r->name);
+	owner_query(r, &spi, sql.data, 1, tidtype, tidarg, true);
+	if (SPI_processed == 1)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		MemoryContextSwitchTo(cxt);
+		if (!isnull)
+			result = DatumGetArrayTypePCopy(d);
+	}
+	gov_spi_end(&spi);
+	MemoryContextSwitchTo(cxt);
+	return result;
+}
+
+/*
+ * The rows of r that the erasure keeps (legal hold, minimum retention) are
+ * blocked at once: their keys noted, the table's (and its ancestors')
+ * governance_restricted policy made to read them.
+ */
+static void
+restrict_kept(SubjRel *r, List *kept, List *reasons)
+{
+	RestrictPart *part;
+	ListCell   *lc;
+	ListCell   *why;
+
+	if (kept == NIL)
+		return;
+	part = restrict_choose(r->relid);
+	forboth(lc, kept, why, reasons)
+	{
+		ArrayType  *key = restrict_row_key(r, lfirst(lc), part->columns);
+
+		if (key)
+			restrict_store(part->id, key, lfirst(why), false);
+	}
+	restrict_apply(r->relid, part);
+}
+
+/* a row that was blocked as an erased subject's and is now erased: unblock it */
+static void
+restrict_forget(SubjRel *r, List *parts, List *keys)
+{
+	ListCell   *p;
+	ListCell   *k;
+
+	forboth(p, parts, k, keys)
+		if (lfirst(k))
+		restrict_store(((RestrictPart *) lfirst(p))->id, lfirst(k), NULL, true);
+}
+
+/* the row's key under each of the table's restrictions, before it changes */
+static List *
+restrict_keys_before(SubjRel *r, List *parts, ItemPointer tid)
+{
+	List	   *keys = NIL;
+	ListCell   *p;
+
+	foreach(p, parts)
+		keys = lappend(keys, restrict_row_key(r, tid, ((RestrictPart *) lfirst(p))->columns));
+	return keys;
+}
+
 /* find the subject's rows and erase them, children first; one Tally per table */
 static List *
 erase_rows(SubjGraph *g, const char *subject, const char *seed)
@@ -1050,6 +1136,7 @@ erase_rows(SubjGraph *g, const char *subject, const char *seed)
 	List	   *tallies = NIL;
 	ListCell   *lc;
 
+	restrict_forget_orphans();
 	build_graph(g);
 	find_rows(g, subject, true);
 	order = erasure_order(g);
@@ -1063,6 +1150,9 @@ erase_rows(SubjGraph *g, const char *subject, const char *seed)
 		ListCell   *lc2;
 		char	   *anon;
 		List	   *cascades = cascade_keys(r->relid);
+		List	   *parts = restrict_parts(r->relid);
+		List	   *kept = NIL;
+		List	   *reasons = NIL;
 
 		t->r = r;
 		/* rows referencing each other within the table: passes until no progress */
@@ -1076,6 +1166,7 @@ erase_rows(SubjGraph *g, const char *subject, const char *seed)
 			{
 				ItemPointer tid = lfirst(p);
 				EraseOutcome o;
+				List	   *keys = parts ? restrict_keys_before(r, parts, tid) : NIL;
 
 				/*
 				 * A cascade would take other rows with it, or the row is
@@ -1094,6 +1185,13 @@ erase_rows(SubjGraph *g, const char *subject, const char *seed)
 					t->n[o]++;
 					progress = true;
 				}
+				if (o == ERASE_DELETED)
+					restrict_forget(r, parts, keys);
+				else if (o == ERASE_HELD || o == ERASE_RETAINED)
+				{
+					kept = lappend(kept, tid);
+					reasons = lappend(reasons, (char *) outcome_name[o]);
+				}
 			}
 			pending = again;
 		}
@@ -1102,12 +1200,26 @@ erase_rows(SubjGraph *g, const char *subject, const char *seed)
 		foreach(lc2, pending)
 		{
 			ItemPointer tid = lfirst(lc2);
+			List	   *keys;
+			EraseOutcome o;
 
 			if (anon == NULL)
+			{
 				t->n[ERASE_REFERENCED]++;
-			else
-				t->n[row_statement(r, anon, tid, ERASE_ANONYMIZED)]++;
+				continue;
+			}
+			keys = parts ? restrict_keys_before(r, parts, tid) : NIL;
+			o = row_statement(r, anon, tid, ERASE_ANONYMIZED);
+			t->n[o]++;
+			if (o == ERASE_ANONYMIZED)
+				restrict_forget(r, parts, keys);
+			else if (o == ERASE_HELD || o == ERASE_RETAINED)
+			{
+				kept = lappend(kept, tid);
+				reasons = lappend(reasons, (char *) outcome_name[o]);
+			}
 		}
+		restrict_kept(r, kept, reasons);
 		tallies = lappend(tallies, t);
 	}
 

@@ -1,0 +1,172 @@
+-- An erased subject's kept rows are blocked at once (restrict.c): rows an
+-- erasure keeps under a legal hold or a minimum retention are hidden from
+-- the application and the table owner, seen by governance_admin, GV006 on
+-- their writes; the routes around it (policy DDL, DISABLE ROW LEVEL
+-- SECURITY, DROP or RENAME COLUMN, untagging, partitions, ATTACH, calling
+-- the key function by hand); a table whose kept rows cannot be keyed; a
+-- second erasure once the hold is released.
+SET search_path = public;
+\set VERBOSITY default
+SELECT governance.set_database_region('CN');
+SELECT governance.load_bundled_policy('jinpai-mail');
+CREATE ROLE rst_owner;
+CREATE ROLE rst_app;
+CREATE ROLE rst_admin IN ROLE governance_admin;
+CREATE SCHEMA rst AUTHORIZATION rst_owner;
+SECURITY LABEL FOR governance ON SCHEMA rst IS 'policy=jinpai-mail';
+GRANT USAGE ON SCHEMA rst TO rst_app, rst_admin;
+ALTER DEFAULT PRIVILEGES FOR ROLE rst_owner IN SCHEMA rst GRANT SELECT, UPDATE, DELETE ON TABLES TO rst_app, rst_admin;
+
+SET ROLE rst_owner;
+CREATE TABLE rst.employee (id int PRIMARY KEY, email text, dept text);
+-- no primary key: the kept rows are known by their stable-text columns
+CREATE TABLE rst.login_log (who text, line text, created timestamptz NOT NULL);
+-- a partitioned table
+CREATE TABLE rst.visit (id int PRIMARY KEY, email text) PARTITION BY RANGE (id);
+CREATE TABLE rst.visit1 PARTITION OF rst.visit FOR VALUES FROM (0) TO (100);
+-- no column that keys a row in every session (bytea, timestamptz)
+CREATE TABLE rst.token (tok bytea, at timestamptz);
+RESET ROLE;
+SELECT governance.tag('rst.employee', 'email', 'subject;category=personal.contact.email');
+SELECT governance.tag('rst.employee', 'dept', 'category=personal.name');
+SELECT governance.tag('rst.login_log', 'who', 'subject');
+SELECT governance.tag('rst.login_log', 'line', 'category=log.service');
+SELECT governance.tag('rst.login_log', 'created', 'anchor=created');
+SELECT governance.tag('rst.visit', 'email', 'subject;category=personal.contact.email');
+INSERT INTO rst.employee VALUES (1, 'alice@example.cn', 'sales'), (2, 'bob@example.cn', 'sales');
+INSERT INTO rst.login_log VALUES ('alice@example.cn', 'login', now() - interval '1 day'),
+                                 ('alice@example.cn', 'logout', now() - interval '2 years'),
+                                 ('bob@example.cn', 'login', now() - interval '1 day');
+INSERT INTO rst.visit VALUES (1, 'alice@example.cn'), (2, 'bob@example.cn');
+-- (the restriction ids below read the same whatever ran before: the tables
+-- of earlier tests are gone, and the first erasure forgets their keys)
+ALTER SEQUENCE governance.restriction_id_seq RESTART WITH 1;
+SELECT governance.place_hold('rst.employee', 'alice@example.cn', 'labour arbitration 2026-17') AS hold \gset
+SELECT governance.place_hold('rst.visit', 'alice@example.cn', 'fraud inquiry') AS visit_hold \gset
+
+-- an erasure first forgets the keys of tables that are gone (earlier tests')
+SELECT count(*) FROM governance.erase_subject('nobody@example.cn');
+
+-- ============================================================ a dry run restricts nothing
+SELECT * FROM governance.erase_subject('alice@example.cn', dry_run => true) ORDER BY 1, 2;
+SELECT count(*) AS restricted FROM governance.restricted_rows;
+SELECT count(*) AS policies FROM pg_policy WHERE polname = 'governance_restricted';
+
+-- ============================================================ the erasure blocks what it keeps
+SELECT * FROM governance.erase_subject('alice@example.cn') ORDER BY 1, 2;
+SELECT polrelid::regclass AS relation, pg_get_expr(polqual, polrelid) AS using
+FROM pg_policy WHERE polname = 'governance_restricted' ORDER BY 1;
+SELECT key, reason FROM governance.restricted_rows ORDER BY restriction, key;
+SELECT substring(pg_get_expr(polqual, polrelid) FROM '''(\d+)''::bigint') AS emp_rid
+FROM pg_policy WHERE polname = 'governance_restricted' AND polrelid = 'rst.employee'::regclass \gset
+-- the application and the owner no longer see alice's kept rows
+SET ROLE rst_app;
+SELECT * FROM rst.employee ORDER BY id;
+SELECT who, line FROM rst.login_log ORDER BY who;
+SELECT * FROM rst.visit ORDER BY id;
+SELECT * FROM rst.visit1 ORDER BY id;
+UPDATE rst.employee SET dept = 'hr' WHERE id = 1;
+DELETE FROM rst.employee WHERE id = 1;
+-- one hashed sub-plan per statement, not a lookup per row
+EXPLAIN (COSTS OFF) SELECT * FROM rst.employee;
+-- the keys are not the application's to read
+SELECT * FROM governance.restricted_rows;
+SELECT governance._restricted_keys('rst.employee', 1);
+RESET ROLE;
+SET ROLE rst_owner;
+SELECT * FROM rst.employee ORDER BY id;
+-- no way around it for the owner
+DROP POLICY governance_restricted ON rst.employee;
+ALTER POLICY governance_restricted ON rst.employee USING (true);
+ALTER TABLE rst.employee DISABLE ROW LEVEL SECURITY;
+SELECT * FROM rst.employee ORDER BY id;
+ALTER TABLE rst.employee NO FORCE ROW LEVEL SECURITY;
+SELECT * FROM rst.employee ORDER BY id;
+ALTER TABLE rst.employee DROP COLUMN id CASCADE;
+ALTER TABLE rst.employee ALTER COLUMN id TYPE bigint;
+-- a renamed key column: the policy follows it
+ALTER TABLE rst.employee RENAME COLUMN id TO emp_id;
+SELECT * FROM rst.employee ORDER BY emp_id;
+SELECT pg_get_expr(polqual, polrelid) AS using FROM pg_policy
+WHERE polname = 'governance_restricted' AND polrelid = 'rst.employee'::regclass;
+-- the key function answers only for the table whose policy names the id
+SELECT governance._restricted_keys('rst.employee', -1);
+SELECT governance._restricted_keys('rst.login_log', :emp_rid);
+RESET ROLE;
+-- governance_admin sees them, and may not change them (GV006)
+SET ROLE rst_admin;
+SELECT * FROM rst.employee ORDER BY emp_id;
+SELECT who, line FROM rst.login_log ORDER BY who, line;
+UPDATE rst.employee SET dept = 'hr' WHERE emp_id = 1;
+-- (the hold refuses the delete first: GV005)
+\set VERBOSITY sqlstate
+DELETE FROM rst.employee WHERE emp_id = 1;
+\set VERBOSITY default
+UPDATE rst.employee SET dept = 'ops' WHERE emp_id = 2;
+SELECT count(*) AS keys_for_admin FROM governance._restricted_keys('rst.employee', :emp_rid);
+RESET ROLE;
+
+-- ============================================================ untagging keeps them hidden
+SELECT governance.untag('rst.employee', 'dept');
+SELECT governance.untag('rst.employee', 'email');
+SET ROLE rst_app;
+SELECT * FROM rst.employee ORDER BY emp_id;
+RESET ROLE;
+SET ROLE rst_owner;
+ALTER TABLE rst.employee DISABLE ROW LEVEL SECURITY;
+SELECT * FROM rst.employee ORDER BY emp_id;
+DROP POLICY governance_restricted ON rst.employee;
+RESET ROLE;
+SELECT governance.tag('rst.employee', 'email', 'subject;category=personal.contact.email');
+
+-- ============================================================ partitions
+-- a table with kept rows is not placed under a parent that does not hide them
+SET ROLE rst_owner;
+CREATE TABLE rst.visit2 (id int PRIMARY KEY, email text);
+RESET ROLE;
+SELECT governance.tag('rst.visit2', 'email', 'subject;category=personal.contact.email');
+INSERT INTO rst.visit2 VALUES (150, 'carol@example.cn');
+SELECT governance.place_hold('rst.visit2', 'carol@example.cn', 'audit') AS visit2_hold \gset
+SELECT * FROM governance.erase_subject('carol@example.cn') ORDER BY 1, 2;
+SET ROLE rst_owner;
+ALTER TABLE rst.visit ATTACH PARTITION rst.visit2 FOR VALUES FROM (100) TO (200);
+RESET ROLE;
+
+-- ============================================================ no key
+INSERT INTO rst.token VALUES ('dave', now());
+SELECT governance.tag('rst.token', 'tok', 'subject');
+SELECT governance.tag('rst.token', 'at', 'anchor=created;category=log.service');
+SELECT governance.place_hold('rst.token', 'dave', 'audit') AS token_hold \gset
+INSERT INTO rst.employee VALUES (3, 'dave', 'ops');
+-- nothing half done: the employee row of dave stays too
+SELECT * FROM governance.erase_subject('dave');
+SELECT count(*) AS dave_rows FROM rst.employee WHERE email = 'dave';
+
+-- ============================================================ a second erasure after the hold
+SELECT governance.release_hold(:hold);
+-- released, still blocked until it is erased: GV006
+SET ROLE rst_admin;
+DELETE FROM rst.employee WHERE emp_id = 1;
+RESET ROLE;
+SET ROLE rst_app;
+SELECT * FROM rst.employee ORDER BY emp_id;
+RESET ROLE;
+SELECT * FROM governance.erase_subject('alice@example.cn') ORDER BY 1, 2;
+SELECT key, reason FROM governance.restricted_rows ORDER BY restriction, key;
+SET ROLE rst_admin;
+SELECT * FROM rst.employee ORDER BY emp_id;
+RESET ROLE;
+
+-- a dropped table's keys are forgotten at the next erasure
+SET pg_governance.allow_destructive_ddl = on;
+DROP TABLE rst.visit2;
+RESET pg_governance.allow_destructive_ddl;
+SELECT count(*) AS visit2_keys FROM governance.restricted_rows WHERE key = '{150}';
+SELECT count(*) FROM governance.erase_subject('nobody@example.cn');
+SELECT count(*) AS visit2_keys FROM governance.restricted_rows WHERE key = '{150}';
+
+SET pg_governance.allow_destructive_ddl = on;
+DROP SCHEMA rst CASCADE;
+RESET pg_governance.allow_destructive_ddl;
+DROP OWNED BY rst_owner, rst_app, rst_admin;
+DROP ROLE rst_owner, rst_app, rst_admin;

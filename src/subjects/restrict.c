@@ -1,0 +1,707 @@
+/*-------------------------------------------------------------------------
+ *
+ * restrict.c
+ *	  Restricted processing of an erased subject's kept rows.  When an
+ *	  erasure (subjects.c) must keep a row, under a legal hold or inside a
+ *	  minimum retention, the row is blocked at once: hidden from every role
+ *	  that is not governance_admin, the table owner included, and GV006 on
+ *	  a write by those who see it, as blocking.c does for rows whose period
+ *	  has ended.
+ *
+ *	  A kept row is known by its key: the values of the table's primary key
+ *	  columns, or, without one, of all its columns of types whose text form
+ *	  no session setting changes (integers, numeric, text, uuid, ...).  The
+ *	  keys live in governance.restricted_rows under a restriction id, and
+ *	  the table gets a RESTRICTIVE policy "governance_restricted", for
+ *	  everyone, with one conjunct per restriction:
+ *
+ *		NOT (ARRAY[CAST(c1 AS text), ...] OPERATOR(pg_catalog.=) ANY
+ *			 (SELECT governance._restricted_keys('s.t'::regclass, <id>)))
+ *
+ *	  a hashed sub-plan, computed once per statement, only on tables that
+ *	  have kept rows.  The policy itself is the source of truth for which
+ *	  restrictions a table has and over which columns (read back from its
+ *	  Vars, so renames and pg_dump/pg_restore keep it); the table and the
+ *	  ids are all that restricted_rows holds.  _restricted_keys answers
+ *	  only for a table whose policy names that id, so no one reads the keys
+ *	  of a table through another, and returns nothing to those who may see
+ *	  the rows (governance_admin, a retention run's or an erasure's own
+ *	  statement).
+ *
+ *	  A partition's or child's kept rows would show through its ancestors'
+ *	  row security: erasure restricts every ancestor alike, and a table with
+ *	  restrictions is attached or inherited only under an ancestor that has
+ *	  them too (blocking_sync refuses otherwise).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pg_governance.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_policy.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "parser/parse_func.h"
+#include "rewrite/rowsecurity.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+
+PG_FUNCTION_INFO_V1(governance_restricted_keys);
+
+/* ------------------------------------------------------------ the policy */
+
+/* governance._restricted_keys(regclass, bigint), or InvalidOid before 0.2 */
+static Oid
+keys_function(void)
+{
+	Oid			argtypes[2] = {REGCLASSOID, INT8OID};
+
+	return LookupFuncName(list_make2(makeString("governance"), makeString("_restricted_keys")),
+						  2, argtypes, true);
+}
+
+/* is this one of the key types whose text form no setting changes? */
+static bool
+stable_text_type(Oid typid)
+{
+	switch (getBaseType(typid))
+	{
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case NUMERICOID:
+		case OIDOID:
+		case BOOLOID:
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+		case NAMEOID:
+		case UUIDOID:
+		case INETOID:
+		case CIDROID:
+		case MACADDROID:
+		case MACADDR8OID:
+			return true;
+		default:
+			return false;
+	}
+}
+
+typedef struct IdFinder
+{
+	Oid			funcid;
+	int64		id;
+	bool		found;
+} IdFinder;
+
+static bool
+find_id_walker(Node *node, IdFinder *f)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, find_id_walker, f, 0);
+	if (IsA(node, FuncExpr) && ((FuncExpr *) node)->funcid == f->funcid &&
+		list_length(((FuncExpr *) node)->args) == 2)
+	{
+		Node	   *arg = lsecond(((FuncExpr *) node)->args);
+
+		if (IsA(arg, Const) && !((Const *) arg)->constisnull &&
+			((Const *) arg)->consttype == INT8OID)
+		{
+			f->id = DatumGetInt64(((Const *) arg)->constvalue);
+			f->found = true;
+			return true;
+		}
+	}
+	return expression_tree_walker(node, find_id_walker, f);
+}
+
+/*
+ * One conjunct of the policy as (id, column names): the id from the call
+ * of _restricted_keys in its sub-select, the columns from the Vars of the
+ * array compared, in order.  NULL for anything of another shape.
+ */
+static RestrictPart *
+parse_conjunct(Oid relid, Node *conj, Oid funcid)
+{
+	SubLink    *sub;
+	IdFinder	f = {funcid, 0, false};
+	List	   *vars;
+	ListCell   *lc;
+	RestrictPart *part;
+
+	if (!is_notclause(conj))
+		return NULL;
+	sub = (SubLink *) get_notclausearg((Expr *) conj);
+	if (!IsA(sub, SubLink) || sub->subLinkType != ANY_SUBLINK || sub->testexpr == NULL)
+		return NULL;
+	(void) find_id_walker(sub->subselect, &f);
+	if (!f.found)
+		return NULL;
+	part = palloc0(sizeof(RestrictPart));
+	part->id = f.id;
+	vars = pull_var_clause(sub->testexpr, 0);
+	foreach(lc, vars)
+	{
+		Var		   *v = lfirst(lc);
+
+		if (v->varlevelsup != 0)
+			return NULL;
+		part->columns = lappend(part->columns, get_attname(relid, v->varattno, false));
+	}
+	return part->columns ? part : NULL;
+}
+
+/* the policy's USING expression, or NULL when the table has none */
+static Node *
+restricted_qual(Oid relid)
+{
+	Relation	catalog = table_open(PolicyRelationId, AccessShareLock);
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Node	   *result = NULL;
+
+	ScanKeyInit(&key[0], Anum_pg_policy_polrelid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	ScanKeyInit(&key[1], Anum_pg_policy_polname, BTEqualStrategyNumber, F_NAMEEQ,
+				CStringGetDatum(RESTRICTED_POLICY));
+	scan = systable_beginscan(catalog, PolicyPolrelidPolnameIndexId, true, NULL, 2, key);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, Anum_pg_policy_polqual, RelationGetDescr(catalog), &isnull);
+
+		if (!isnull)
+			result = stringToNode(TextDatumGetCString(d));
+	}
+	systable_endscan(scan);
+	table_close(catalog, AccessShareLock);
+	return result;
+}
+
+/* the restrictions relid's governance_restricted policy has */
+List *
+restrict_parts(Oid relid)
+{
+	Oid			funcid = keys_function();
+	Node	   *qual;
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	if (!OidIsValid(funcid) || (qual = restricted_qual(relid)) == NULL)
+		return NIL;
+	foreach(lc, make_ands_implicit((Expr *) qual))
+	{
+		RestrictPart *p = parse_conjunct(relid, lfirst(lc), funcid);
+
+		if (p)
+			result = lappend(result, p);
+	}
+	return result;
+}
+
+/* the policy's USING text for these restrictions, identifiers quoted */
+char *
+restrict_expression(Oid relid, List *parts)
+{
+	StringInfoData buf;
+	char	   *rel = quote_literal_cstr(quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+																	get_rel_name(relid)));
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, parts)
+	{
+		RestrictPart *p = lfirst(lc);
+		ListCell   *c;
+
+		appendStringInfo(&buf, "%sNOT (ARRAY[", foreach_current_index(lc) > 0 ? " AND " : "");
+		foreach(c, p->columns)
+			appendStringInfo(&buf, "%sCAST(%s AS pg_catalog.text)",
+							 foreach_current_index(c) > 0 ? ", " : "",
+							 quote_identifier(lfirst(c)));
+		/* (a quoted literal: the id is a Const of type bigint, which parse_conjunct reads back) */
+		appendStringInfo(&buf, "] OPERATOR(pg_catalog.=) ANY (SELECT governance._restricted_keys(%s::pg_catalog.regclass, '" INT64_FORMAT "'::pg_catalog.int8)))",
+						 rel, p->id);
+	}
+	return buf.data;
+}
+
+/* do a and b restrict the same rows of the same columns? */
+static bool
+same_part(const RestrictPart *a, const RestrictPart *b)
+{
+	ListCell   *x;
+	ListCell   *y;
+
+	if (a->id != b->id || list_length(a->columns) != list_length(b->columns))
+		return false;
+	forboth(x, a->columns, y, b->columns)
+		if (strcmp(lfirst(x), lfirst(y)) != 0)
+		return false;
+	return true;
+}
+
+/*
+ * The restriction an erasure is adding to one table, for blocking_sync
+ * (called through guard_sync) to put in the policy with the table's own.
+ */
+static Oid	pending_relid = InvalidOid;
+static RestrictPart *pending_part = NULL;
+
+/* is an erasure adding a restriction to relid right now? */
+bool
+restrict_pending_for(Oid relid)
+{
+	return OidIsValid(relid) && relid == pending_relid;
+}
+
+/* does relid's governance_restricted policy read column colname? */
+bool
+restrict_reads_column(Oid relid, const char *colname)
+{
+	ListCell   *lc;
+
+	foreach(lc, restrict_parts(relid))
+	{
+		ListCell   *c;
+
+		foreach(c, ((RestrictPart *) lfirst(lc))->columns)
+			if (strcmp(lfirst(c), colname) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* what relid's policy must say: what it says, and what an erasure adds */
+List *
+restrict_wanted(Oid relid)
+{
+	List	   *parts = restrict_parts(relid);
+	ListCell   *lc;
+
+	if (relid == pending_relid && pending_part)
+	{
+		foreach(lc, parts)
+			if (same_part(lfirst(lc), pending_part))
+				return parts;
+		parts = lappend(parts, pending_part);
+	}
+	return parts;
+}
+
+/*
+ * Every ancestor of relid must restrict at least what relid restricts, or
+ * the rows would show through a query on the ancestor.
+ */
+void
+restrict_check_ancestors(Oid relid, List *parts)
+{
+	ListCell   *lc;
+
+	foreach(lc, guard_ancestors(relid))
+	{
+		Oid			anc = lfirst_oid(lc);
+		List	   *theirs = restrict_wanted(anc);
+		ListCell   *p;
+
+		foreach(p, parts)
+		{
+			RestrictPart *mine = lfirst(p);
+			ListCell   *t;
+			bool		ok = false;
+
+			foreach(t, theirs)
+				ok |= same_part(lfirst(t), mine);
+			if (!ok)
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("cannot place table %s under %s: it holds rows of erased subjects that are kept and blocked",
+								get_rel_name(relid), get_rel_name(anc)),
+						 errdetail("A query on %s would return them under its own row security, which does not block them (restriction " INT64_FORMAT ").",
+								   get_rel_name(anc), mine->id),
+						 errhint("Keep the table apart until its kept rows are gone: erase the subjects again once their holds and minimum retention end.")));
+		}
+	}
+}
+
+/* ------------------------------------------------------------ erasure */
+
+/*
+ * The key columns for relid's kept rows: those of a restriction the table
+ * (or its root) has already, so that one policy conjunct serves; else the
+ * primary key, when all its columns have a stable text form; else every
+ * column that has one.  Fails (nothing is half done: the erasure goes)
+ * when the table has no such column.
+ */
+RestrictPart *
+restrict_choose(Oid relid)
+{
+	List	   *chain = lcons_oid(relid, list_copy(guard_ancestors(relid)));
+	RestrictPart *part = palloc0(sizeof(RestrictPart));
+	Relation	rel;
+	Oid			pk;
+	int			i;
+
+	/* the root's restriction first (guard_ancestors lists the nearest first) */
+	for (i = list_length(chain) - 1; i >= 0; i--)
+	{
+		List	   *parts = restrict_parts(list_nth_oid(chain, i));
+
+		if (parts != NIL)
+			return linitial(parts);
+	}
+	rel = table_open(relid, AccessShareLock);
+	pk = RelationGetPrimaryKeyIndex(rel);
+	if (OidIsValid(pk))
+	{
+		HeapTuple	itup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(pk));
+		Form_pg_index idx = (Form_pg_index) GETSTRUCT(itup);
+		bool		stable = true;
+
+		for (i = 0; i < idx->indnkeyatts; i++)
+		{
+			AttrNumber	a = idx->indkey.values[i];
+
+			stable &= a > 0 && stable_text_type(TupleDescAttr(RelationGetDescr(rel), a - 1)->atttypid);
+			if (a > 0)
+				part->columns = lappend(part->columns, get_attname(relid, a, false));
+		}
+		ReleaseSysCache(itup);
+		if (!stable)
+			part->columns = NIL;
+	}
+	if (part->columns == NIL)
+	{
+		TupleDesc	desc = RelationGetDescr(rel);
+
+		for (i = 0; i < desc->natts; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, i);
+
+			if (!att->attisdropped && stable_text_type(att->atttypid))
+				part->columns = lappend(part->columns, pstrdup(NameStr(att->attname)));
+		}
+	}
+	table_close(rel, AccessShareLock);
+	if (part->columns == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_GV_BLOCKED),
+				 errmsg("cannot block the kept rows of table %s", get_rel_name(relid)),
+				 errdetail("Rows an erasure must keep (legal hold, minimum retention) are blocked by their key; the table has no primary key and no column of a type whose text form identifies a row in every session (integers, numeric, text, uuid, inet, ...)."),
+				 errhint("Give the table a primary key, then erase the subject again.")));
+	part->id = restrict_new_id();
+	return part;
+}
+
+/*
+ * Forget the keys of restrictions that no policy names any more (their
+ * table was dropped): restricted_rows holds only what hides something.
+ */
+void
+restrict_forget_orphans(void)
+{
+	Oid			funcid = keys_function();
+	Relation	catalog;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *ids = NIL;
+	Datum	   *elems;
+	ListCell   *lc;
+	GovSpi		spi;
+	Oid			types[1] = {INT8ARRAYOID};
+	Datum		values[1];
+
+	if (!OidIsValid(funcid))
+		return;
+	catalog = table_open(PolicyRelationId, AccessShareLock);
+	scan = systable_beginscan(catalog, InvalidOid, false, NULL, 0, NULL);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_policy pol = (Form_pg_policy) GETSTRUCT(tup);
+
+		if (strcmp(NameStr(pol->polname), RESTRICTED_POLICY) == 0)
+			foreach(lc, restrict_parts(pol->polrelid))
+			ids = lappend(ids, lfirst(lc));
+	}
+	systable_endscan(scan);
+	table_close(catalog, AccessShareLock);
+
+	elems = palloc(sizeof(Datum) * (list_length(ids) + 1));
+	foreach(lc, ids)
+		elems[foreach_current_index(lc)] = Int64GetDatum(((RestrictPart *) lfirst(lc))->id);
+	values[0] = PointerGetDatum(construct_array(elems, list_length(ids), INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	gov_spi_begin_own(&spi, true);
+	if (SPI_execute_with_args("DELETE FROM governance.restricted_rows r "
+							  "WHERE r.restriction OPERATOR(pg_catalog.<>) ALL ($1)",
+							  1, types, values, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "pg_governance: could not forget restricted rows");
+	gov_spi_end(&spi);
+}
+
+/* a fresh restriction id */
+int64
+restrict_new_id(void)
+{
+	GovSpi		spi;
+	bool		isnull;
+	int64		id;
+
+	gov_spi_begin_own(&spi, true);
+	if (SPI_execute("SELECT pg_catalog.nextval('governance.restriction_id_seq'::pg_catalog.regclass)",
+					false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "pg_governance: could not draw a restriction id");
+	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	gov_spi_end(&spi);
+	return id;
+}
+
+/* a row's key, as restricted_rows keeps it: the columns' text forms */
+ArrayType *
+restrict_key(int nkeys, Oid *types, Datum *values, bool *nulls)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * nkeys);
+	int			dims[1] = {nkeys};
+	int			lbs[1] = {1};
+	int			i;
+
+	for (i = 0; i < nkeys; i++)
+	{
+		Oid			out;
+		bool		varlena;
+
+		if (nulls[i])
+			continue;
+		getTypeOutputInfo(types[i], &out, &varlena);
+		{
+			char	   *text = OidOutputFunctionCall(out, values[i]);
+
+			/* as CAST(bpchar AS text) does, which the policy uses */
+			if (getBaseType(types[i]) == BPCHAROID)
+			{
+				int			len = strlen(text);
+
+				while (len > 0 && text[len - 1] == ' ')
+					text[--len] = '\0';
+			}
+			elems[i] = CStringGetTextDatum(text);
+		}
+	}
+	return construct_md_array(elems, nulls, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT);
+}
+
+/* note (or, with forget, drop) a key under restriction id */
+void
+restrict_store(int64 id, ArrayType *key, const char *reason, bool forget)
+{
+	GovSpi		spi;
+	Oid			types[3] = {INT8OID, TEXTARRAYOID, TEXTOID};
+	Datum		values[3] = {Int64GetDatum(id), PointerGetDatum(key),
+	reason ? CStringGetTextDatum(reason) : (Datum) 0};
+	char		nulls[3] = {' ', ' ', reason ? ' ' : 'n'};
+
+	gov_spi_begin_own(&spi, true);
+	if (forget)
+	{
+		if (SPI_execute_with_args("DELETE FROM governance.restricted_rows r "
+								  "WHERE r.restriction OPERATOR(pg_catalog.=) $1 AND r.key OPERATOR(pg_catalog.=) $2",
+								  2, types, values, nulls, false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "pg_governance: could not forget a restricted row");
+	}
+	else if (SPI_execute_with_args("INSERT INTO governance.restricted_rows (restriction, key, reason) "
+								   "SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT FROM governance.restricted_rows r "
+								   "WHERE r.restriction OPERATOR(pg_catalog.=) $1 AND r.key OPERATOR(pg_catalog.=) $2)",
+								   3, types, values, nulls, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "pg_governance: could not note a restricted row");
+	gov_spi_end(&spi);
+}
+
+/*
+ * Put restriction part on relid and on each of its ancestors (root
+ * first), through the guard's sync, which also turns row security on.
+ */
+void
+restrict_apply(Oid relid, RestrictPart *part)
+{
+	List	   *chain = lcons_oid(relid, list_copy(guard_ancestors(relid)));
+	int			i;
+
+	/* guard_ancestors lists the nearest first: walk back from the root */
+	for (i = list_length(chain) - 1; i >= 0; i--)
+	{
+		pending_relid = list_nth_oid(chain, i);
+		pending_part = part;
+		PG_TRY();
+		{
+			guard_sync(pending_relid);
+		}
+		PG_FINALLY();
+		{
+			pending_relid = InvalidOid;
+			pending_part = NULL;
+		}
+		PG_END_TRY();
+	}
+}
+
+/* ------------------------------------------------------------ reads and writes */
+
+/* does relid's governance_restricted policy (as the relcache has it) name id? */
+static bool
+policy_names_id(Relation rel, int64 id)
+{
+	ListCell   *lc;
+	IdFinder	f = {keys_function(), 0, false};
+
+	if (rel->rd_rsdesc == NULL)
+		return false;
+	foreach(lc, rel->rd_rsdesc->policies)
+	{
+		RowSecurityPolicy *p = lfirst(lc);
+		ListCell   *c;
+
+		if (strcmp(p->policy_name, RESTRICTED_POLICY) != 0)
+			continue;
+		foreach(c, make_ands_implicit(p->qual))
+		{
+			f.found = false;
+			if (is_notclause(lfirst(c)) &&
+				IsA(get_notclausearg(lfirst(c)), SubLink) &&
+				!find_id_walker(((SubLink *) get_notclausearg(lfirst(c)))->subselect, &f))
+				continue;
+			if (f.found && f.id == id)
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * governance._restricted_keys(rel regclass, restriction bigint)
+ *		→ SETOF text[]: the keys of rel's kept rows under that restriction,
+ *		for its governance_restricted policy; nothing for a role that sees
+ *		them.  Refused for a table whose policy does not name the id, and to
+ *		a role that cannot read, change or delete the table's rows.
+ */
+Datum
+governance_restricted_keys(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			relid = PG_GETARG_OID(0);
+	int64		id = PG_GETARG_INT64(1);
+	Relation	rel;
+	bool		bound;
+	GovSpi		spi;
+	Oid			types[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(id)};
+	uint64		i;
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	if (blocking_sees(relid))
+		return (Datum) 0;
+	if (pg_class_aclmask(relid, GetUserId(), ACL_SELECT | ACL_UPDATE | ACL_DELETE, ACLMASK_ANY) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for table %s", get_rel_name(relid)),
+				 errdetail("The keys of a table's kept rows are for its row security policy."),
+				 errhint("Query the table itself.")));
+	rel = table_open(relid, AccessShareLock);
+	bound = policy_names_id(rel, id);
+	table_close(rel, AccessShareLock);
+	if (!bound)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("restriction " INT64_FORMAT " is not one of table %s", id, get_rel_name(relid)),
+				 errdetail("Only the governance_restricted policy of a table reads the keys of its kept rows."),
+				 errhint("Query the table itself.")));
+
+	gov_spi_begin_own(&spi, true);
+	if (SPI_execute_with_args("SELECT r.key FROM governance.restricted_rows r WHERE r.restriction OPERATOR(pg_catalog.=) $1",
+							  1, types, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "pg_governance: could not read restricted rows");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &d, &isnull);
+	}
+	gov_spi_end(&spi);
+	return (Datum) 0;
+}
+
+/*
+ * GV006 for a write to a kept row of an erased subject by a role that
+ * sees it (an administrator, a superuser, a role with BYPASSRLS).  Only
+ * tables with a governance_restricted policy pay more than a look at the
+ * relation's policies.
+ */
+void
+restrict_check_write(GuardRel *g, HeapTuple tup, TupleDesc desc, const char *what)
+{
+	Relation	rel = RelationIdGetRelation(g->relid);
+	bool		has = false;
+	ListCell   *lc;
+	List	   *parts;
+
+	if (rel->rd_rsdesc)
+		foreach(lc, rel->rd_rsdesc->policies)
+			has |= strcmp(((RowSecurityPolicy *) lfirst(lc))->policy_name, RESTRICTED_POLICY) == 0;
+	RelationClose(rel);
+	if (!has)
+		return;
+	parts = restrict_parts(g->relid);
+	foreach(lc, parts)
+	{
+		RestrictPart *p = lfirst(lc);
+		int			n = list_length(p->columns);
+		Oid		   *types = palloc(sizeof(Oid) * n);
+		Datum	   *values = palloc(sizeof(Datum) * n);
+		bool	   *nulls = palloc(sizeof(bool) * n);
+		ListCell   *c;
+		GovSpi		spi;
+		Oid			argtypes[2] = {INT8OID, TEXTARRAYOID};
+		Datum		args[2];
+		bool		found;
+
+		foreach(c, p->columns)
+		{
+			AttrNumber	a = get_attnum(g->relid, lfirst(c));
+			int			i = foreach_current_index(c);
+
+			types[i] = TupleDescAttr(desc, a - 1)->atttypid;
+			values[i] = heap_getattr(tup, a, desc, &nulls[i]);
+		}
+		args[0] = Int64GetDatum(p->id);
+		args[1] = PointerGetDatum(restrict_key(n, types, values, nulls));
+		gov_spi_begin_own(&spi, true);
+		if (SPI_execute_with_args("SELECT FROM governance.restricted_rows r WHERE r.restriction OPERATOR(pg_catalog.=) $1 "
+								  "AND r.key OPERATOR(pg_catalog.=) $2", 2, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "pg_governance: could not read restricted rows");
+		found = SPI_processed > 0;
+		gov_spi_end(&spi);
+		if (found)
+			ereport(ERROR,
+					(errcode(ERRCODE_GV_BLOCKED),
+					 errmsg("cannot %s a blocked row of table %s", what, g->relname),
+					 errdetail("The row belongs to a subject whose data was erased; it was kept under a legal hold or a minimum retention (restriction " INT64_FORMAT "), for the law only: restricted processing.",
+							   p->id),
+					 errhint("Erase the subject again with governance.erase_subject() once the hold is released or the minimum has passed.")));
+	}
+}
