@@ -485,6 +485,7 @@ typedef struct PolicyState
 	int			own_policies;	/* the table's own, permissive or not */
 	bool		blocked_exists;
 	bool		blocked_ok;		/* restrictive, ALL, PUBLIC, expected USING */
+	bool		blocked_true;	/* ... USING (true): there for governance_restricted */
 	bool		open_exists;
 	bool		open_ok;
 	bool		restricted_exists;
@@ -550,6 +551,7 @@ read_policies(Oid relid, Node *expected, Node *restricted)
 
 			st.blocked_exists = true;
 			st.blocked_oid = pol->oid;
+			st.blocked_true = is_true_const(policy_expr(tup, catalog, Anum_pg_policy_polqual));
 			st.blocked_ok = !pol->polpermissive && policy_for_public_all(pol, tup, catalog) &&
 				is_true_const(check) && expected &&
 				equal(policy_expr(tup, catalog, Anum_pg_policy_polqual), expected);
@@ -744,6 +746,14 @@ blocking_sync(Oid relid, bool governed)
 		prior_force = force;
 	}
 
+	/*
+	 * pg_restore (check_function_bodies off) makes the policies one by
+	 * one, in name order: governance_blocked USING (true) comes before the
+	 * governance_restricted it is there for.  Keep what it made; the sync
+	 * after the restricted policy sees both.
+	 */
+	if (!want && st.blocked_true && !check_function_bodies)
+		return;
 	if (!want)
 	{
 		if (st.blocked_exists)

@@ -114,6 +114,18 @@ q src "CREATE TABLE pay (id int, who text, cvv text, region text, created timest
        SELECT governance.place_hold('pay', 'alice', 'case 1');" >/dev/null ||
     die "src: could not set up governed tables"
 
+# an erased subject's row kept under a hold: blocked at once (governance_restricted)
+q src "CREATE TABLE staff (id int PRIMARY KEY, email text);
+       SELECT governance.bind('staff', 'jinpai-mail');
+       SELECT governance.tag('staff', 'email', 'subject;category=personal.contact.email');
+       INSERT INTO staff VALUES (1, 'carol@example.cn'), (2, 'dan@example.cn');
+       GRANT SELECT ON staff TO dr_app;
+       SELECT governance.place_hold('staff', 'carol@example.cn', 'case 2');
+       SELECT count(*) FROM governance.erase_subject('carol@example.cn');" >/dev/null ||
+    die "src: could not erase a held subject"
+[ "$(q src "SET ROLE dr_app; SELECT count(*) FROM staff")" = 1 ] ||
+    fail "src: the kept row of the erased subject is not hidden from an app role"
+
 # a sharing log: rows with and without subject, destination and legal basis, a name
 # outside ASCII; through governance.share() too when this build has it; one subject
 # forgotten.  Its rows must come back in chain order (the config dump's ORDER BY id).
@@ -145,7 +157,7 @@ FROM pg_class c
 LEFT JOIN pg_constraint con ON con.conrelid = c.oid AND con.conname LIKE 'gv\\_guard\\_%'
 LEFT JOIN pg_trigger t ON t.tgrelid = c.oid AND t.tgname LIKE 'governance\\_guard\\_%'
 LEFT JOIN pg_policy p ON p.polrelid = c.oid AND p.polname LIKE 'governance\\_%'
-WHERE c.relname IN ('pay', 'pay_1', 'plain_log') GROUP BY c.oid ORDER BY 1"
+WHERE c.relname IN ('pay', 'pay_1', 'plain_log', 'staff') GROUP BY c.oid ORDER BY 1"
 q src "$GUARD_SQL" >"$work/src.guard"
 
 # --- 2. fingerprints ---------------------------------------------------------
@@ -172,6 +184,7 @@ WITH t(tab, r) AS (
     UNION ALL SELECT 'database_label', x.label FROM governance.database_label x
     UNION ALL SELECT 'sharing_log', x::text FROM governance.sharing_log x
     UNION ALL SELECT 'sharing_subject', x::text FROM governance.sharing_subject x
+    UNION ALL SELECT 'restricted_rows', row(x.restriction, x.key, x.reason)::text FROM governance.restricted_rows x
 )
 SELECT tab, count(*), count(DISTINCT r), md5(string_agg(r, E'\n' ORDER BY r COLLATE "C"))
 FROM t GROUP BY tab
@@ -190,7 +203,7 @@ dups=$(awk -F'|' '$1 !~ /^seq / && $2 != $3 { printf "%s ", $1 }' "$work/src.fp"
 ntax_file=$(grep -c '^  - name:' "$(dirname "$0")/../../policies/taxonomy.yaml")
 grep -q "^taxonomy|$ntax_file|$ntax_file|" "$work/src.fp" || fail "src: taxonomy should have $ntax_file rows: $(grep '^taxonomy|' "$work/src.fp")"
 for tab in policy policy_history rule policy_category jurisdiction parameter_def parameter_setting recipient \
-           sharing_log sharing_subject; do
+           sharing_log sharing_subject restricted_rows; do
     grep -q "^$tab|" "$work/src.fp" || fail "src: table $tab is empty, the test would prove nothing"
 done
 
@@ -260,6 +273,15 @@ for db in dst dst2 src; do
     case "$out" in *"legal hold"*) ;; *) fail "$db: legal hold not enforced after restore: $out" ;; esac
     out=$(psql -X -At -q -d "$db" -c "SET ROLE dr_app; SELECT count(*) FROM plain_log" 2>&1)
     [ "$out" = 1 ] || fail "$db: the blocked row of plain_log is not hidden from an app role after restore: $out"
+    # the erased subject's kept row: still hidden, still refused to an administrator's
+    # writes, and its key survives the next erasure's clean-up
+    q "$db" "SELECT count(*) FROM governance.erase_subject('nobody@example.cn')" >/dev/null
+    out=$(psql -X -At -q -d "$db" -c "SET ROLE dr_app; SELECT count(*) FROM staff" 2>&1)
+    [ "$out" = 1 ] || fail "$db: the erased subject's kept row of staff is not hidden after restore: $out"
+    out=$(psql -X -At -d "$db" -c "SET session_replication_role = origin; UPDATE staff SET email = 'x' WHERE id = 1" 2>&1)
+    case "$out" in *"blocked row"*) ;; *) fail "$db: a write to the kept row is not refused after restore: $out" ;; esac
+    [ "$(q "$db" "SELECT count(*) FROM governance.restricted_rows")" = 1 ] ||
+        fail "$db: the kept row's key did not survive an erasure after the restore"
     out=$(psql -X -At -d "$db" -c "DELETE FROM plain_log" 2>&1)
     case "$out" in *"minimum retention"*) ;; *) fail "$db: retention not enforced after restore: $out" ;; esac
     # the database's binding and region: db_bound is governed through them
