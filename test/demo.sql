@@ -251,10 +251,17 @@ INSERT INTO shop.orders VALUES (10, 1, '上海市浦东新区'), (11, 1, '杭州
 SELECT t.key AS "table", r AS "row"
 FROM jsonb_each(governance.subject_export('wang@example.cn') -> 'tables') t,
      jsonb_array_elements(t.value -> 'rows') r ORDER BY 1;
-\echo '-- her erasure, while a legal hold protects her customer row: the orders go, the held row stays:'
+\echo '-- her erasure, while a legal hold protects her customer row: the orders go, the held row stays, blocked:'
 SELECT governance.place_hold('shop.customer', 'wang@example.cn', 'consumer dispute 2026-88') \gset
 SELECT * FROM governance.erase_subject('wang@example.cn');
 SELECT count(*) AS orders_left_for_wang FROM shop.orders WHERE customer_id = 1;
+GRANT USAGE ON SCHEMA shop TO demo_app;
+GRANT SELECT ON shop.customer TO demo_app;
+\echo '-- the application no longer sees the kept row; governance_admin (here a superuser) does:'
+SET ROLE demo_app;
+SELECT id, email, name FROM shop.customer ORDER BY id;
+RESET ROLE;
+SELECT id, email, name FROM shop.customer ORDER BY id;
 \echo '-- a deletion request under ctyun is due in 5 working days; across Spring Festival 2025 and National Day 2025:'
 SELECT governance.open_request('wang@example.cn', 'deletion', 'ctyun-huiju-2024') AS request \gset
 SELECT kind, policy, rule_id, due_at::date AS due FROM governance.requests WHERE request_id = :request;
