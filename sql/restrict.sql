@@ -67,11 +67,14 @@ SELECT * FROM rst.visit ORDER BY id;
 SELECT * FROM rst.visit1 ORDER BY id;
 UPDATE rst.employee SET dept = 'hr' WHERE id = 1;
 DELETE FROM rst.employee WHERE id = 1;
--- one hashed sub-plan per statement, not a lookup per row
+-- one call per row, no sub-plan (the keys are loaded once per statement)
 EXPLAIN (COSTS OFF) SELECT * FROM rst.employee;
+-- the policy's function says whether one key is kept, never which keys are
+SELECT governance._restricted_match('rst.employee', :emp_rid, '{1}') AS one_is_kept,
+       governance._restricted_match('rst.employee', :emp_rid, '{2}') AS two_is_kept;
 -- the keys are not the application's to read
 SELECT * FROM governance.restricted_rows;
-SELECT governance._restricted_keys('rst.employee', 1);
+SELECT governance._restricted_match('rst.employee', 1, '{1}');
 RESET ROLE;
 SET ROLE rst_owner;
 SELECT * FROM rst.employee ORDER BY id;
@@ -84,14 +87,22 @@ ALTER TABLE rst.employee NO FORCE ROW LEVEL SECURITY;
 SELECT * FROM rst.employee ORDER BY id;
 ALTER TABLE rst.employee DROP COLUMN id CASCADE;
 ALTER TABLE rst.employee ALTER COLUMN id TYPE bigint;
+-- the route pg_restore takes (check_function_bodies off) cannot lift it:
+-- what the policy restricted stays in it
+SET check_function_bodies = off;
+CREATE POLICY governance_restricted ON rst.employee AS RESTRICTIVE USING (true);
+RESET check_function_bodies;
+SELECT * FROM rst.employee ORDER BY id;
+SELECT pg_get_expr(polqual, polrelid) LIKE '%_restricted_match%' AS still_restricted FROM pg_policy
+WHERE polname = 'governance_restricted' AND polrelid = 'rst.employee'::regclass;
 -- a renamed key column: the policy follows it
 ALTER TABLE rst.employee RENAME COLUMN id TO emp_id;
 SELECT * FROM rst.employee ORDER BY emp_id;
 SELECT pg_get_expr(polqual, polrelid) AS using FROM pg_policy
 WHERE polname = 'governance_restricted' AND polrelid = 'rst.employee'::regclass;
 -- the key function answers only for the table whose policy names the id
-SELECT governance._restricted_keys('rst.employee', -1);
-SELECT governance._restricted_keys('rst.login_log', :emp_rid);
+SELECT governance._restricted_match('rst.employee', -1, '{1}');
+SELECT governance._restricted_match('rst.login_log', :emp_rid, '{1}');
 RESET ROLE;
 -- governance_admin sees them, and may not change them (GV006)
 SET ROLE rst_admin;
@@ -103,7 +114,7 @@ UPDATE rst.employee SET dept = 'hr' WHERE emp_id = 1;
 DELETE FROM rst.employee WHERE emp_id = 1;
 \set VERBOSITY default
 UPDATE rst.employee SET dept = 'ops' WHERE emp_id = 2;
-SELECT count(*) AS keys_for_admin FROM governance._restricted_keys('rst.employee', :emp_rid);
+SELECT governance._restricted_match('rst.employee', :emp_rid, '{1}') AS kept_for_admin;
 RESET ROLE;
 
 -- ============================================================ untagging keeps them hidden
@@ -131,6 +142,24 @@ SELECT * FROM governance.erase_subject('carol@example.cn') ORDER BY 1, 2;
 SET ROLE rst_owner;
 ALTER TABLE rst.visit ATTACH PARTITION rst.visit2 FOR VALUES FROM (100) TO (200);
 RESET ROLE;
+
+-- ============================================================ a forged policy elsewhere
+-- another owner's governance_restricted of another shape (a whole-row
+-- value) neither reads the keys nor stops erasures
+CREATE ROLE rst_mallory;
+CREATE SCHEMA rst_mal AUTHORIZATION rst_mallory;
+SET ROLE rst_mallory;
+CREATE TABLE rst_mal.x (a int);
+ALTER TABLE rst_mal.x ENABLE ROW LEVEL SECURITY;
+SET check_function_bodies = off;
+CREATE POLICY governance_restricted ON rst_mal.x USING
+    (NOT governance._restricted_match('rst_mal.x'::regclass, :'emp_rid'::pg_catalog.int8, ARRAY[x::text]));
+RESET check_function_bodies;
+SELECT governance._restricted_match('rst_mal.x', :emp_rid, '{1}');
+RESET ROLE;
+SELECT count(*) FROM governance.erase_subject('nobody@example.cn');
+DROP SCHEMA rst_mal CASCADE;
+DROP ROLE rst_mallory;
 
 -- ============================================================ no key
 INSERT INTO rst.token VALUES ('dave', now());

@@ -317,6 +317,7 @@ typedef struct RestrictPart
 } RestrictPart;
 extern List *restrict_parts(Oid relid);
 extern List *restrict_wanted(Oid relid);
+extern void restrict_remember(Oid relid);
 extern bool restrict_pending_for(Oid relid);
 extern char *restrict_expression(Oid relid, List *parts);
 extern void restrict_check_ancestors(Oid relid, List *parts);
@@ -324,7 +325,7 @@ extern RestrictPart *restrict_choose(Oid relid);
 extern int64 restrict_new_id(void);
 extern void restrict_forget_orphans(void);
 extern ArrayType *restrict_key(int nkeys, Oid *types, Datum *values, bool *nulls);
-extern void restrict_store(int64 id, ArrayType *key, const char *reason, bool forget);
+extern void restrict_store(Oid relid, int64 id, ArrayType *key, const char *reason, bool forget);
 extern void restrict_apply(Oid relid, RestrictPart *part);
 extern void restrict_check_write(GuardRel *g, HeapTuple tup, TupleDesc desc, const char *what);
 extern bool restrict_reads_column(Oid relid, const char *colname);

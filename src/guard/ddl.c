@@ -732,6 +732,9 @@ on_policy_ddl(const char *name, const char *newname, Oid relid, bool create)
 		return;
 	if (create && !check_function_bodies)
 	{
+		/* what it restricted stays restricted, whoever takes this route */
+		if (name && strcmp(name, RESTRICTED_POLICY) == 0)
+			restrict_remember(relid);
 		own_policy_ddl = true;
 		PG_TRY();
 		{

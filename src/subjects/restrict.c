@@ -15,18 +15,20 @@
  *	  the table gets a RESTRICTIVE policy "governance_restricted", for
  *	  everyone, with one conjunct per restriction:
  *
- *		NOT (ARRAY[CAST(c1 AS text), ...] OPERATOR(pg_catalog.=) ANY
- *			 (SELECT governance._restricted_keys('s.t'::regclass, <id>)))
+ *		NOT governance._restricted_match('s.t'::regclass, <id>,
+ *										 ARRAY[CAST(c1 AS text), ...])
  *
- *	  a hashed sub-plan, computed once per statement, only on tables that
- *	  have kept rows.  The policy itself is the source of truth for which
+ *	  which loads the restriction's keys into a hash table once per
+ *	  statement (in the call's fn_extra) and probes it per row, only on
+ *	  tables that have kept rows.  It answers whether one key is kept, never
+ *	  which keys are: the keys of a table without a primary key are row
+ *	  values.  The policy itself is the source of truth for which
  *	  restrictions a table has and over which columns (read back from its
  *	  Vars, so renames and pg_dump/pg_restore keep it); the table and the
- *	  ids are all that restricted_rows holds.  _restricted_keys answers
- *	  only for a table whose policy names that id, so no one reads the keys
- *	  of a table through another, and returns nothing to those who may see
- *	  the rows (governance_admin, a retention run's or an erasure's own
- *	  statement).
+ *	  ids are all that restricted_rows holds.  _restricted_match answers
+ *	  only for a table whose policy names that id, and answers "not kept"
+ *	  to those who may see the rows (governance_admin, a retention run's or
+ *	  an erasure's own statement).
  *
  *	  A partition's or child's kept rows would show through its ancestors'
  *	  row security: erasure restricts every ancestor alike, and a table with
@@ -47,6 +49,10 @@
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "catalog/namespace.h"
+#include "storage/lmgr.h"
+#include "storage/proc.h"
+#include "utils/memutils.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
@@ -56,22 +62,23 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "common/hashfn.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
-PG_FUNCTION_INFO_V1(governance_restricted_keys);
+PG_FUNCTION_INFO_V1(governance_restricted_match);
 
 /* ------------------------------------------------------------ the policy */
 
-/* governance._restricted_keys(regclass, bigint), or InvalidOid before 0.2 */
+/* governance._restricted_match(regclass, bigint, text[]), or InvalidOid before 0.2 */
 static Oid
 keys_function(void)
 {
-	Oid			argtypes[2] = {REGCLASSOID, INT8OID};
+	Oid			argtypes[3] = {REGCLASSOID, INT8OID, TEXTARRAYOID};
 
-	return LookupFuncName(list_make2(makeString("governance"), makeString("_restricted_keys")),
-						  2, argtypes, true);
+	return LookupFuncName(list_make2(makeString("governance"), makeString("_restricted_match")),
+						  3, argtypes, true);
 }
 
 /* is this one of the key types whose text form no setting changes? */
@@ -85,13 +92,11 @@ stable_text_type(Oid typid)
 		case INT8OID:
 		case NUMERICOID:
 		case OIDOID:
-		case BOOLOID:
 		case TEXTOID:
 		case VARCHAROID:
 		case BPCHAROID:
 		case NAMEOID:
 		case UUIDOID:
-		case INETOID:
 		case CIDROID:
 		case MACADDROID:
 		case MACADDR8OID:
@@ -116,7 +121,7 @@ find_id_walker(Node *node, IdFinder *f)
 	if (IsA(node, Query))
 		return query_tree_walker((Query *) node, find_id_walker, f, 0);
 	if (IsA(node, FuncExpr) && ((FuncExpr *) node)->funcid == f->funcid &&
-		list_length(((FuncExpr *) node)->args) == 2)
+		list_length(((FuncExpr *) node)->args) == 3)
 	{
 		Node	   *arg = lsecond(((FuncExpr *) node)->args);
 
@@ -132,14 +137,15 @@ find_id_walker(Node *node, IdFinder *f)
 }
 
 /*
- * One conjunct of the policy as (id, column names): the id from the call
- * of _restricted_keys in its sub-select, the columns from the Vars of the
- * array compared, in order.  NULL for anything of another shape.
+ * One conjunct of the policy as (id, column names): NOT of a call of
+ * _restricted_match whose id is a constant and whose key array holds the
+ * table's own columns, in order.  NULL for anything of another shape (a
+ * whole-row or system column included).
  */
 static RestrictPart *
 parse_conjunct(Oid relid, Node *conj, Oid funcid)
 {
-	SubLink    *sub;
+	FuncExpr   *call;
 	IdFinder	f = {funcid, 0, false};
 	List	   *vars;
 	ListCell   *lc;
@@ -147,20 +153,21 @@ parse_conjunct(Oid relid, Node *conj, Oid funcid)
 
 	if (!is_notclause(conj))
 		return NULL;
-	sub = (SubLink *) get_notclausearg((Expr *) conj);
-	if (!IsA(sub, SubLink) || sub->subLinkType != ANY_SUBLINK || sub->testexpr == NULL)
+	call = (FuncExpr *) get_notclausearg((Expr *) conj);
+	if (!IsA(call, FuncExpr) || call->funcid != funcid || list_length(call->args) != 3 ||
+		!IsA(lthird(call->args), ArrayExpr))
 		return NULL;
-	(void) find_id_walker(sub->subselect, &f);
+	(void) find_id_walker((Node *) call, &f);
 	if (!f.found)
 		return NULL;
 	part = palloc0(sizeof(RestrictPart));
 	part->id = f.id;
-	vars = pull_var_clause(sub->testexpr, 0);
+	vars = pull_var_clause(lthird(call->args), 0);
 	foreach(lc, vars)
 	{
 		Var		   *v = lfirst(lc);
 
-		if (v->varlevelsup != 0)
+		if (v->varlevelsup != 0 || v->varattno <= 0)
 			return NULL;
 		part->columns = lappend(part->columns, get_attname(relid, v->varattno, false));
 	}
@@ -231,14 +238,13 @@ restrict_expression(Oid relid, List *parts)
 		RestrictPart *p = lfirst(lc);
 		ListCell   *c;
 
-		appendStringInfo(&buf, "%sNOT (ARRAY[", foreach_current_index(lc) > 0 ? " AND " : "");
+		appendStringInfo(&buf, "%sNOT governance._restricted_match(%s::pg_catalog.regclass, '" INT64_FORMAT "'::pg_catalog.int8, ARRAY[",
+						 foreach_current_index(lc) > 0 ? " AND " : "", rel, p->id);
 		foreach(c, p->columns)
 			appendStringInfo(&buf, "%sCAST(%s AS pg_catalog.text)",
 							 foreach_current_index(c) > 0 ? ", " : "",
 							 quote_identifier(lfirst(c)));
-		/* (a quoted literal: the id is a Const of type bigint, which parse_conjunct reads back) */
-		appendStringInfo(&buf, "] OPERATOR(pg_catalog.=) ANY (SELECT governance._restricted_keys(%s::pg_catalog.regclass, '" INT64_FORMAT "'::pg_catalog.int8)))",
-						 rel, p->id);
+		appendStringInfoString(&buf, "]::pg_catalog.text[])");
 	}
 	return buf.data;
 }
@@ -264,6 +270,55 @@ same_part(const RestrictPart *a, const RestrictPart *b)
  */
 static Oid	pending_relid = InvalidOid;
 static RestrictPart *pending_part = NULL;
+
+/*
+ * pg_restore recreates governance_restricted (ddl.c lets it, with
+ * check_function_bodies off, after dropping ours).  The same route is open
+ * to the table's owner: what the policy restricted before is remembered
+ * for the rest of the transaction and stays in what the sync wants, so a
+ * policy made that way can add restrictions, never drop one.
+ */
+typedef struct Remembered
+{
+	Oid			relid;
+	List	   *parts;
+} Remembered;
+
+static List *remembered = NIL;	/* Remembered *, in TopTransactionContext */
+static LocalTransactionId remembered_lxid = InvalidLocalTransactionId;
+
+void
+restrict_remember(Oid relid)
+{
+	MemoryContext old;
+	Remembered *r;
+	List	   *parts;
+
+	if (remembered_lxid != MyProc->lxid)
+		remembered = NIL;
+	remembered_lxid = MyProc->lxid;
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	parts = restrict_parts(relid);
+	r = palloc(sizeof(Remembered));
+	r->relid = relid;
+	r->parts = parts;
+	remembered = lappend(remembered, r);
+	MemoryContextSwitchTo(old);
+}
+
+static List *
+remembered_parts(Oid relid)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	if (remembered_lxid != MyProc->lxid)
+		return NIL;
+	foreach(lc, remembered)
+		if (((Remembered *) lfirst(lc))->relid == relid)
+		result = list_concat(result, ((Remembered *) lfirst(lc))->parts);
+	return result;
+}
 
 /* is an erasure adding a restriction to relid right now? */
 bool
@@ -294,14 +349,20 @@ List *
 restrict_wanted(Oid relid)
 {
 	List	   *parts = restrict_parts(relid);
+	List	   *more = remembered_parts(relid);
 	ListCell   *lc;
+	ListCell   *m;
 
 	if (relid == pending_relid && pending_part)
+		more = lappend(list_copy(more), pending_part);
+	foreach(m, more)
 	{
+		bool		have = false;
+
 		foreach(lc, parts)
-			if (same_part(lfirst(lc), pending_part))
-				return parts;
-		parts = lappend(parts, pending_part);
+			have |= same_part(lfirst(lc), lfirst(m));
+		if (!have)
+			parts = lappend(parts, lfirst(m));
 	}
 	return parts;
 }
@@ -430,6 +491,14 @@ restrict_forget_orphans(void)
 
 	if (!OidIsValid(funcid))
 		return;
+	/*
+	 * One erasure at a time from here to its commit (the lock conflicts with
+	 * itself and with the inserts of keys, not with the policies' reads): a
+	 * concurrent erasure's new restriction, committed between the scan
+	 * below and the delete, would otherwise lose its keys.
+	 */
+	LockRelationOid(get_relname_relid("restricted_rows", get_namespace_oid("governance", false)),
+					ShareRowExclusiveLock);
 	catalog = table_open(PolicyRelationId, AccessShareLock);
 	scan = systable_beginscan(catalog, InvalidOid, false, NULL, 0, NULL);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
@@ -508,13 +577,13 @@ restrict_key(int nkeys, Oid *types, Datum *values, bool *nulls)
 
 /* note (or, with forget, drop) a key under restriction id */
 void
-restrict_store(int64 id, ArrayType *key, const char *reason, bool forget)
+restrict_store(Oid relid, int64 id, ArrayType *key, const char *reason, bool forget)
 {
 	GovSpi		spi;
-	Oid			types[3] = {INT8OID, TEXTARRAYOID, TEXTOID};
-	Datum		values[3] = {Int64GetDatum(id), PointerGetDatum(key),
-	reason ? CStringGetTextDatum(reason) : (Datum) 0};
-	char		nulls[3] = {' ', ' ', reason ? ' ' : 'n'};
+	Oid			types[4] = {INT8OID, TEXTARRAYOID, TEXTOID, OIDOID};
+	Datum		values[4] = {Int64GetDatum(id), PointerGetDatum(key),
+	reason ? CStringGetTextDatum(reason) : (Datum) 0, ObjectIdGetDatum(relid)};
+	char		nulls[4] = {' ', ' ', reason ? ' ' : 'n', ' '};
 
 	gov_spi_begin_own(&spi, true);
 	if (forget)
@@ -524,10 +593,10 @@ restrict_store(int64 id, ArrayType *key, const char *reason, bool forget)
 								  2, types, values, nulls, false, 0) != SPI_OK_DELETE)
 			elog(ERROR, "pg_governance: could not forget a restricted row");
 	}
-	else if (SPI_execute_with_args("INSERT INTO governance.restricted_rows (restriction, key, reason) "
-								   "SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT FROM governance.restricted_rows r "
+	else if (SPI_execute_with_args("INSERT INTO governance.restricted_rows (restriction, key, reason, relid) "
+								   "SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT FROM governance.restricted_rows r "
 								   "WHERE r.restriction OPERATOR(pg_catalog.=) $1 AND r.key OPERATOR(pg_catalog.=) $2)",
-								   3, types, values, nulls, false, 0) != SPI_OK_INSERT)
+								   4, types, values, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "pg_governance: could not note a restricted row");
 	gov_spi_end(&spi);
 }
@@ -581,10 +650,7 @@ policy_names_id(Relation rel, int64 id)
 		foreach(c, make_ands_implicit(p->qual))
 		{
 			f.found = false;
-			if (is_notclause(lfirst(c)) &&
-				IsA(get_notclausearg(lfirst(c)), SubLink) &&
-				!find_id_walker(((SubLink *) get_notclausearg(lfirst(c)))->subselect, &f))
-				continue;
+			(void) find_id_walker(lfirst(c), &f);
 			if (f.found && f.id == id)
 				return true;
 		}
@@ -592,45 +658,147 @@ policy_names_id(Relation rel, int64 id)
 	return false;
 }
 
-/*
- * governance._restricted_keys(rel regclass, restriction bigint)
- *		→ SETOF text[]: the keys of rel's kept rows under that restriction,
- *		for its governance_restricted policy; nothing for a role that sees
- *		them.  Refused for a table whose policy does not name the id, and to
- *		a role that cannot read, change or delete the table's rows.
- */
-Datum
-governance_restricted_keys(PG_FUNCTION_ARGS)
+/* a key as one string: each element length-prefixed, NULL as "-" */
+static char *
+key_string(ArrayType *key)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Oid			relid = PG_GETARG_OID(0);
-	int64		id = PG_GETARG_INT64(1);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	int			i;
+	StringInfoData buf;
+
+	deconstruct_array(key, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	initStringInfo(&buf);
+	for (i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			appendStringInfoString(&buf, "-;");
+		else
+		{
+			text	   *t = DatumGetTextPP(elems[i]);
+
+			appendStringInfo(&buf, "%d:", (int) VARSIZE_ANY_EXHDR(t));
+			appendBinaryStringInfo(&buf, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+		}
+	}
+	return buf.data;
+}
+
+/* the topmost ancestor of relid (itself when it has none) */
+static Oid
+tree_root(Oid relid)
+{
+	List	   *anc = guard_ancestors(relid);
+
+	return anc ? llast_oid(anc) : relid;
+}
+
+/*
+ * Is restriction id one of relid's?  Its keys were noted in a table of
+ * relid's inheritance tree; or that table is gone or no longer names the
+ * id (a restore gives tables new oids): then the policy that names it is
+ * the record.  A copy of the policy on another table (made through the
+ * pg_restore route) does not read the keys while their table names them.
+ */
+static bool
+restriction_is_of(Oid relid, int64 id)
+{
+	GovSpi		spi;
+	Oid			types[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(id)};
+	Oid			noted = InvalidOid;
+	bool		isnull;
+	ListCell   *lc;
+	bool		named = false;
+
+	gov_spi_begin_own(&spi, true);
+	if (SPI_execute_with_args("SELECT r.relid FROM governance.restricted_rows r WHERE r.restriction OPERATOR(pg_catalog.=) $1 LIMIT 1",
+							  1, types, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "pg_governance: could not read restricted rows");
+	if (SPI_processed == 1)
+		noted = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	gov_spi_end(&spi);
+	if (!OidIsValid(noted) || noted == relid)
+		return true;
+	if (get_rel_relkind(noted) == '\0')
+		return true;
+	if (tree_root(noted) == tree_root(relid))
+		return true;
+	foreach(lc, restrict_parts(noted))
+		named |= ((RestrictPart *) lfirst(lc))->id == id;
+	return !named;
+}
+
+/* the keys of one restriction, for one statement (in fn_extra) */
+typedef struct MatchCache
+{
+	Oid			relid;
+	int64		id;
+	bool		sees;			/* the caller sees kept rows: nothing matches */
+	HTAB	   *keys;			/* KeyEntry, by the hash of key_string() */
+} MatchCache;
+
+typedef struct KeyEntry
+{
+	uint64		hash;
+	char	   *key;			/* key_string(), in fn_mcxt */
+} KeyEntry;
+
+static uint64
+key_hash(const char *k)
+{
+	return DatumGetUInt64(hash_bytes_extended((const unsigned char *) k, strlen(k), 0));
+}
+
+static MatchCache *
+match_cache(FunctionCallInfo fcinfo, Oid relid, int64 id)
+{
+	MatchCache *mc = fcinfo->flinfo->fn_extra;
+	MemoryContext old;
 	Relation	rel;
 	bool		bound;
 	GovSpi		spi;
 	Oid			types[1] = {INT8OID};
 	Datum		values[1] = {Int64GetDatum(id)};
+	HASHCTL		ctl;
 	uint64		i;
 
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	if (mc && mc->relid == relid && mc->id == id)
+		return mc;
+	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	mc = palloc0(sizeof(MatchCache));
+	mc->relid = relid;
+	mc->id = id;
+	MemoryContextSwitchTo(old);
 	if (blocking_sees(relid))
-		return (Datum) 0;
+	{
+		mc->sees = true;
+		fcinfo->flinfo->fn_extra = mc;
+		return mc;
+	}
 	if (pg_class_aclmask(relid, GetUserId(), ACL_SELECT | ACL_UPDATE | ACL_DELETE, ACLMASK_ANY) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied for table %s", get_rel_name(relid)),
-				 errdetail("The keys of a table's kept rows are for its row security policy."),
+				 errdetail("governance._restricted_match is the governance_restricted policy of a table."),
 				 errhint("Query the table itself.")));
 	rel = table_open(relid, AccessShareLock);
 	bound = policy_names_id(rel, id);
 	table_close(rel, AccessShareLock);
+	bound = bound && restriction_is_of(relid, id);
 	if (!bound)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("restriction " INT64_FORMAT " is not one of table %s", id, get_rel_name(relid)),
-				 errdetail("Only the governance_restricted policy of a table reads the keys of its kept rows."),
+				 errdetail("Only the governance_restricted policy of a table compares rows with the keys of its kept rows."),
 				 errhint("Query the table itself.")));
 
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(uint64);
+	ctl.entrysize = sizeof(KeyEntry);
+	ctl.hcxt = fcinfo->flinfo->fn_mcxt;
+	mc->keys = hash_create("pg_governance restricted keys", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	gov_spi_begin_own(&spi, true);
 	if (SPI_execute_with_args("SELECT r.key FROM governance.restricted_rows r WHERE r.restriction OPERATOR(pg_catalog.=) $1",
 							  1, types, values, NULL, true, 0) != SPI_OK_SELECT)
@@ -639,11 +807,55 @@ governance_restricted_keys(PG_FUNCTION_ARGS)
 	{
 		bool		isnull;
 		Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+		char	   *k;
+		uint64		h;
+		KeyEntry   *e;
+		bool		found;
 
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &d, &isnull);
+		if (isnull)
+			continue;
+		k = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt, key_string(DatumGetArrayTypeP(d)));
+		h = key_hash(k);
+		e = hash_search(mc->keys, &h, HASH_ENTER, &found);
+		/* two kept keys with one 64-bit hash: refuse rather than miss one */
+		if (found && strcmp(e->key, k) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("two kept rows of table %s have keys with the same hash", get_rel_name(relid)),
+					 errdetail("Restriction " INT64_FORMAT ".", id),
+					 errhint("Report this; it should not happen.")));
+		e->key = k;
 	}
 	gov_spi_end(&spi);
-	return (Datum) 0;
+	fcinfo->flinfo->fn_extra = mc;
+	return mc;
+}
+
+/*
+ * governance._restricted_match(rel regclass, restriction bigint, key text[])
+ *		→ boolean: is key one of rel's kept rows under that restriction?
+ *		For rel's governance_restricted policy: false for a role that sees
+ *		kept rows; refused for a table whose policy does not name the id,
+ *		and to a role that cannot read, change or delete the table's rows.
+ */
+Datum
+governance_restricted_match(PG_FUNCTION_ARGS)
+{
+	MatchCache *mc = match_cache(fcinfo, PG_GETARG_OID(0), PG_GETARG_INT64(1));
+	char	   *k;
+	bool		found;
+	KeyEntry   *e;
+	uint64		h;
+
+	if (mc->sees)
+		PG_RETURN_BOOL(false);
+
+	k = key_string(PG_GETARG_ARRAYTYPE_P(2));
+	h = key_hash(k);
+	e = hash_search(mc->keys, &h, HASH_FIND, NULL);
+	found = e != NULL && strcmp(e->key, k) == 0;
+	pfree(k);
+	PG_RETURN_BOOL(found);
 }
 
 /*
@@ -685,6 +897,8 @@ restrict_check_write(GuardRel *g, HeapTuple tup, TupleDesc desc, const char *wha
 			AttrNumber	a = get_attnum(g->relid, lfirst(c));
 			int			i = foreach_current_index(c);
 
+			if (a <= 0 || a > desc->natts)
+				elog(ERROR, "pg_governance: key column \"%s\" of table %s not found", (char *) lfirst(c), g->relname);
 			types[i] = TupleDescAttr(desc, a - 1)->atttypid;
 			values[i] = heap_getattr(tup, a, desc, &nulls[i]);
 		}

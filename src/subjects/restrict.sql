@@ -8,7 +8,8 @@ CREATE TABLE restricted_rows (
     restriction   bigint NOT NULL,
     key           text[] NOT NULL,
     reason        text,
-    restricted_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+    restricted_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    relid         oid NOT NULL      -- the table the erasure kept the row in (stale after a restore)
 );
 CREATE INDEX restricted_rows_key ON restricted_rows (restriction, key);
 COMMENT ON TABLE restricted_rows IS 'rows an erasure kept (legal hold, minimum retention), by key: the governance_restricted policy of their table hides them from every role but governance_admin';
@@ -16,11 +17,13 @@ SELECT pg_catalog.pg_extension_config_dump('restricted_rows', '');
 SELECT pg_catalog.pg_extension_config_dump('restriction_id_seq', '');
 GRANT SELECT ON restricted_rows TO governance_admin;
 
--- Called once per statement by the governance_restricted policy, as
--- whoever reads the table: every role may execute it.  It answers only for
--- a table whose own policy names the restriction, to a role that may read,
--- change or delete that table's rows, and returns nothing to those who may
--- see the kept rows.  PARALLEL RESTRICTED: it reads a table of ours.
-CREATE FUNCTION _restricted_keys(rel regclass, restriction bigint) RETURNS SETOF text[]
-    AS 'MODULE_PATHNAME', 'governance_restricted_keys' LANGUAGE C STRICT STABLE PARALLEL RESTRICTED ROWS 10;
-COMMENT ON FUNCTION _restricted_keys(regclass, bigint) IS 'row security of tables with an erased subject''s kept rows: the keys of the rows to hide';
+-- Called by the governance_restricted policy, as whoever reads the table:
+-- every role may execute it.  It answers only for a table whose own policy
+-- names the restriction, to a role that may read, change or delete that
+-- table's rows, and only whether one key is kept, never which keys are
+-- (they may be row values); "not kept" to those who may see kept rows.
+-- The keys are loaded once per statement.  PARALLEL RESTRICTED: it reads a
+-- table of ours.
+CREATE FUNCTION _restricted_match(rel regclass, restriction bigint, key text[]) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'governance_restricted_match' LANGUAGE C STRICT STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION _restricted_match(regclass, bigint, text[]) IS 'row security of tables with an erased subject''s kept rows: is this key one of the kept rows?';

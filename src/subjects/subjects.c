@@ -1098,8 +1098,14 @@ restrict_kept(SubjRel *r, List *kept, List *reasons)
 	{
 		ArrayType  *key = restrict_row_key(r, lfirst(lc), part->columns);
 
-		if (key)
-			restrict_store(part->id, key, lfirst(why), false);
+		/* fail closed: a kept row that cannot be keyed would stay visible */
+		if (key == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_GV_BLOCKED),
+					 errmsg("cannot block a kept row of table %s", r->name),
+					 errdetail("The row the erasure keeps could not be read back as the table's owner (row security of the table's own?)."),
+					 errhint("Make sure the table's owner can read all its rows, then erase the subject again.")));
+		restrict_store(r->relid, part->id, key, lfirst(why), false);
 	}
 	restrict_apply(r->relid, part);
 }
@@ -1113,7 +1119,7 @@ restrict_forget(SubjRel *r, List *parts, List *keys)
 
 	forboth(p, parts, k, keys)
 		if (lfirst(k))
-		restrict_store(((RestrictPart *) lfirst(p))->id, lfirst(k), NULL, true);
+		restrict_store(r->relid, ((RestrictPart *) lfirst(p))->id, lfirst(k), NULL, true);
 }
 
 /* the row's key under each of the table's restrictions, before it changes */
