@@ -127,6 +127,14 @@ SET ROLE rst_owner;
 ALTER TABLE rst.employee DISABLE ROW LEVEL SECURITY;
 SELECT * FROM rst.employee ORDER BY emp_id;
 DROP POLICY governance_restricted ON rst.employee;
+-- the guard's triggers stay for the kept rows: no TRUNCATE, no DROP TABLE
+TRUNCATE rst.employee;
+DROP TABLE rst.employee;
+SELECT count(*) AS guard_triggers FROM pg_trigger WHERE tgrelid = 'rst.employee'::regclass AND tgname LIKE 'governance\_guard\_%';
+RESET ROLE;
+-- and GV006 on a write by those who see them
+SET ROLE rst_admin;
+UPDATE rst.employee SET dept = 'hr' WHERE emp_id = 1;
 RESET ROLE;
 SELECT governance.tag('rst.employee', 'email', 'subject;category=personal.contact.email');
 

@@ -269,6 +269,7 @@ extern void guard_sync(Oid relid);
 extern void guard_sync_command(Oid relid, const char *command_tag);
 extern void guard_sync_all(void);
 extern bool guard_in_sync(void);
+extern bool guard_own_policy_ddl(void);
 extern bool guard_relation_governed(Oid relid);
 extern bool guard_relation_plain(Oid relid);
 extern bool guard_is_trigger_function(Oid funcid);
@@ -329,6 +330,7 @@ extern void restrict_store(Oid relid, int64 id, ArrayType *key, const char *reas
 extern void restrict_apply(Oid relid, RestrictPart *part);
 extern void restrict_check_write(GuardRel *g, HeapTuple tup, TupleDesc desc, const char *what);
 extern bool restrict_reads_column(Oid relid, const char *colname);
+extern void restrict_probe(Oid relid, const char *what);
 
 /* run.c */
 extern void retention_forget_run(void);

@@ -449,6 +449,13 @@ refuse_foreign_tree(Oid parentid, Oid childid)
 
 static bool own_policy_ddl;
 
+/* is ddl.c dropping or making one of the guard's policies itself? */
+bool
+guard_own_policy_ddl(void)
+{
+	return own_policy_ddl;
+}
+
 /*
  * DROP COLUMN or ALTER COLUMN TYPE of an anchor column that the blocking
  * policy reads (blocking.c): the policy goes first, as PostgreSQL would

@@ -895,7 +895,11 @@ governance_guard_delete(PG_FUNCTION_ARGS)
 	Retained	r;
 
 	if (!g->governed || g->policy == NULL)
+	{
+		/* an untagged table still hides an erased subject's kept rows (restrict.c) */
+		blocking_check_write(g, td->tg_trigtuple, RelationGetDescr(td->tg_relation), "delete");
 		return PointerGetDatum(td->tg_trigtuple);
+	}
 	if (g->fail_closed)
 		guard_fail_closed(g);
 	r = row_retained(g, td->tg_trigtuple, RelationGetDescr(td->tg_relation));
@@ -918,7 +922,10 @@ governance_guard_update(PG_FUNCTION_ARGS)
 	ListCell   *lc;
 
 	if (!g->governed || g->policy == NULL)
+	{
+		blocking_check_write(g, oldtup, desc, "update");
 		return PointerGetDatum(newtup);
+	}
 	if (g->fail_closed)
 		guard_fail_closed(g);
 	blocking_check_write(g, oldtup, desc, "update");
@@ -1007,6 +1014,8 @@ guard_probe(Oid relid, const char *what)
 
 	if (governance_allow_destructive_ddl)
 		return;
+	/* an erased subject's kept rows, governed or not (restrict.c) */
+	restrict_probe(relid, what);
 	g = guard_get(relid);
 	if (!g->governed || g->policy == NULL)
 		return;

@@ -682,6 +682,7 @@ sync_one(Oid relid)
 {
 	char		relkind = get_rel_relkind(relid);
 	bool		governed;
+	bool		restricted;
 	Relation	rel;
 	List	   *commands;
 	ListCell   *lc;
@@ -706,15 +707,17 @@ sync_one(Oid relid)
 
 	foreach(lc, commands)
 		guard_exec(lfirst(lc));
+	/* an untagged table keeps the triggers that protect an erased subject's kept rows */
+	restricted = !governed && blocking_installed() && restrict_wanted(relid) != NIL;
 	/* (the trigger calls below change nothing when all is in line) */
 	sync_trigger(relid, "governance_guard_truncate", "_guard_truncate", false,
-				 TRIGGER_TYPE_BEFORE, TRIGGER_TYPE_TRUNCATE, TRIGGER_FIRES_ALWAYS, governed);
+				 TRIGGER_TYPE_BEFORE, TRIGGER_TYPE_TRUNCATE, TRIGGER_FIRES_ALWAYS, governed || restricted);
 	sync_trigger(relid, "governance_guard_delete", "_guard_delete", true,
 				 TRIGGER_TYPE_BEFORE, TRIGGER_TYPE_DELETE, TRIGGER_FIRES_ALWAYS,
-				 governed && relkind == RELKIND_RELATION);
+				 (governed || restricted) && relkind == RELKIND_RELATION);
 	sync_trigger(relid, "governance_guard_update", "_guard_update", true,
 				 TRIGGER_TYPE_BEFORE, TRIGGER_TYPE_UPDATE, TRIGGER_FIRES_ALWAYS,
-				 governed && relkind == RELKIND_RELATION);
+				 (governed || restricted) && relkind == RELKIND_RELATION);
 	if (OidIsValid(guard_trigger_function_if_installed("_guard_write")))
 		sync_trigger(relid, "governance_guard_write", "_guard_write", true,
 					 TRIGGER_TYPE_AFTER, TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE,

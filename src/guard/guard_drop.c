@@ -14,7 +14,9 @@
  *		of whose tagged columns is dropped;
  *	  - a guard trigger (known by its function, whatever its name) that
  *		goes while its table stays is put back at ddl_command_end;
- *	  - the holds of a dropped table are removed at ddl_command_end.
+ *	  - the holds of a dropped table are removed at ddl_command_end;
+ *	  - a table's governance_restricted policy (restrict.c) does not go, with
+ *		the table or otherwise, while it hides an erased subject's kept rows.
  *
  *	  Without preloading, the ddl_command_start event trigger loads the
  *	  library, and with it this hook, before the command runs.
@@ -29,7 +31,9 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/objectaccess.h"
+#include "catalog/indexing.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_policy.h"
 #include "catalog/pg_trigger.h"
 #include "commands/seclabel.h"
 #include "utils/fmgroids.h"
@@ -141,6 +145,37 @@ drop_trigger(Oid trigoid)
 	table_close(trigrel, AccessShareLock);
 }
 
+/*
+ * A governance_restricted policy is being dropped, other than by the
+ * guard's own sync: with its table (DROP TABLE, DROP SCHEMA ... CASCADE,
+ * DROP OWNED BY) or with a key column.  Its kept rows are refused to go
+ * (restrict_probe); the policy's row is still there to be read.
+ */
+static void
+drop_policy(Oid policyid)
+{
+	Relation	polrel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tup;
+	Oid			relid = InvalidOid;
+
+	if (guard_in_sync() || guard_own_policy_ddl())
+		return;
+	polrel = table_open(PolicyRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_policy_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(policyid));
+	scan = systable_beginscan(polrel, PolicyOidIndexId, true, NULL, 1, &key);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)) &&
+		strcmp(NameStr(((Form_pg_policy) GETSTRUCT(tup))->polname), RESTRICTED_POLICY) == 0)
+		relid = ((Form_pg_policy) GETSTRUCT(tup))->polrelid;
+	systable_endscan(scan);
+	table_close(polrel, AccessShareLock);
+	if (OidIsValid(relid))
+		restrict_probe(relid, psprintf("drop table %s or its policy %s",
+									   get_rel_name(relid), RESTRICTED_POLICY));
+}
+
 static void
 guard_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 					int subId, void *arg)
@@ -149,15 +184,18 @@ guard_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 		prev_object_access_hook(access, classId, objectId, subId, arg);
 	if (access != OAT_DROP)
 		return;
-	if (classId != RelationRelationId && classId != TriggerRelationId)
+	if (classId != RelationRelationId && classId != TriggerRelationId &&
+		classId != PolicyRelationId)
 		return;
 	/* nothing to guard in a database without the extension */
 	if (!OidIsValid(get_namespace_oid("governance", true)))
 		return;
 	if (classId == RelationRelationId)
 		drop_relation(objectId, subId);
-	else
+	else if (classId == TriggerRelationId)
 		drop_trigger(objectId);
+	else
+		drop_policy(objectId);
 }
 
 void

@@ -433,8 +433,12 @@ restrict_choose(Oid relid)
 	if (OidIsValid(pk))
 	{
 		HeapTuple	itup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(pk));
-		Form_pg_index idx = (Form_pg_index) GETSTRUCT(itup);
+		Form_pg_index idx;
 		bool		stable = true;
+
+		if (!HeapTupleIsValid(itup))
+			elog(ERROR, "cache lookup failed for index %u", pk);
+		idx = (Form_pg_index) GETSTRUCT(itup);
 
 		for (i = 0; i < idx->indnkeyatts; i++)
 		{
@@ -626,6 +630,45 @@ restrict_apply(Oid relid, RestrictPart *part)
 			pending_part = NULL;
 		}
 		PG_END_TRY();
+	}
+}
+
+/*
+ * TRUNCATE or DROP TABLE of a table that holds an erased subject's kept
+ * rows (GV006), governed or not: the rows are kept for the law.  Keys of
+ * rows a retention run has destroyed since count too (fail closed) until
+ * the next erasure of their subject.
+ */
+void
+restrict_probe(Oid relid, const char *what)
+{
+	List	   *parts;
+	ListCell   *lc;
+
+	if (governance_allow_destructive_ddl || !OidIsValid(keys_function()))
+		return;
+	parts = restrict_parts(relid);
+	foreach(lc, parts)
+	{
+		RestrictPart *p = lfirst(lc);
+		GovSpi		spi;
+		Oid			types[1] = {INT8OID};
+		Datum		values[1] = {Int64GetDatum(p->id)};
+		bool		found;
+
+		gov_spi_begin_own(&spi, true);
+		if (SPI_execute_with_args("SELECT FROM governance.restricted_rows r WHERE r.restriction OPERATOR(pg_catalog.=) $1",
+								  1, types, values, NULL, true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "pg_governance: could not read restricted rows");
+		found = SPI_processed > 0;
+		gov_spi_end(&spi);
+		if (found)
+			ereport(ERROR,
+					(errcode(ERRCODE_GV_BLOCKED),
+					 errmsg("cannot %s: it holds rows of erased subjects that are kept for the law", what),
+					 errdetail("Table %s, restriction " INT64_FORMAT ": rows an erasure kept under a legal hold or a minimum retention are blocked, not destroyed.",
+							   get_rel_name(relid), p->id),
+					 errhint("Erase the subjects again once their holds and minimum retention end; pg_governance.allow_destructive_ddl lets a superuser go ahead.")));
 	}
 }
 
