@@ -794,6 +794,63 @@ key_hash(const char *k)
 	return DatumGetUInt64(hash_bytes_extended((const unsigned char *) k, strlen(k), 0));
 }
 
+/* the keys of one restriction, as a hash table (KeyEntry) in cxt */
+static HTAB *
+load_keys(Oid relid, int64 id, MemoryContext cxt)
+{
+	GovSpi		spi;
+	Oid			types[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(id)};
+	HASHCTL		ctl;
+	HTAB	   *keys;
+	uint64		i;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(uint64);
+	ctl.entrysize = sizeof(KeyEntry);
+	ctl.hcxt = cxt;
+	keys = hash_create("pg_governance restricted keys", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	gov_spi_begin_own(&spi, true);
+	if (SPI_execute_with_args("SELECT r.key FROM governance.restricted_rows r WHERE r.restriction OPERATOR(pg_catalog.=) $1",
+							  1, types, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "pg_governance: could not read restricted rows");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+		char	   *k;
+		uint64		h;
+		KeyEntry   *e;
+		bool		found;
+
+		if (isnull)
+			continue;
+		k = MemoryContextStrdup(cxt, key_string(DatumGetArrayTypeP(d)));
+		h = key_hash(k);
+		e = hash_search(keys, &h, HASH_ENTER, &found);
+		/* two kept keys with one 64-bit hash: refuse rather than miss one */
+		if (found && strcmp(e->key, k) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("two kept rows of table %s have keys with the same hash", get_rel_name(relid)),
+					 errdetail("Restriction " INT64_FORMAT ".", id),
+					 errhint("Report this; it should not happen.")));
+		e->key = k;
+	}
+	gov_spi_end(&spi);
+	return keys;
+}
+
+/* is key (key_string) in keys? */
+static bool
+key_in(HTAB *keys, const char *k)
+{
+	uint64		h = key_hash(k);
+	KeyEntry   *e = hash_search(keys, &h, HASH_FIND, NULL);
+
+	return e != NULL && strcmp(e->key, k) == 0;
+}
+
 static MatchCache *
 match_cache(FunctionCallInfo fcinfo, Oid relid, int64 id)
 {
@@ -801,11 +858,6 @@ match_cache(FunctionCallInfo fcinfo, Oid relid, int64 id)
 	MemoryContext old;
 	Relation	rel;
 	bool		bound;
-	GovSpi		spi;
-	Oid			types[1] = {INT8OID};
-	Datum		values[1] = {Int64GetDatum(id)};
-	HASHCTL		ctl;
-	uint64		i;
 
 	if (mc && mc->relid == relid && mc->id == id)
 		return mc;
@@ -837,39 +889,7 @@ match_cache(FunctionCallInfo fcinfo, Oid relid, int64 id)
 				 errdetail("Only the governance_restricted policy of a table compares rows with the keys of its kept rows."),
 				 errhint("Query the table itself.")));
 
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(uint64);
-	ctl.entrysize = sizeof(KeyEntry);
-	ctl.hcxt = fcinfo->flinfo->fn_mcxt;
-	mc->keys = hash_create("pg_governance restricted keys", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	gov_spi_begin_own(&spi, true);
-	if (SPI_execute_with_args("SELECT r.key FROM governance.restricted_rows r WHERE r.restriction OPERATOR(pg_catalog.=) $1",
-							  1, types, values, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "pg_governance: could not read restricted rows");
-	for (i = 0; i < SPI_processed; i++)
-	{
-		bool		isnull;
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
-		char	   *k;
-		uint64		h;
-		KeyEntry   *e;
-		bool		found;
-
-		if (isnull)
-			continue;
-		k = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt, key_string(DatumGetArrayTypeP(d)));
-		h = key_hash(k);
-		e = hash_search(mc->keys, &h, HASH_ENTER, &found);
-		/* two kept keys with one 64-bit hash: refuse rather than miss one */
-		if (found && strcmp(e->key, k) != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INTERNAL_ERROR),
-					 errmsg("two kept rows of table %s have keys with the same hash", get_rel_name(relid)),
-					 errdetail("Restriction " INT64_FORMAT ".", id),
-					 errhint("Report this; it should not happen.")));
-		e->key = k;
-	}
-	gov_spi_end(&spi);
+	mc->keys = load_keys(relid, id, fcinfo->flinfo->fn_mcxt);
 	fcinfo->flinfo->fn_extra = mc;
 	return mc;
 }
@@ -887,16 +907,12 @@ governance_restricted_match(PG_FUNCTION_ARGS)
 	MatchCache *mc = match_cache(fcinfo, PG_GETARG_OID(0), PG_GETARG_INT64(1));
 	char	   *k;
 	bool		found;
-	KeyEntry   *e;
-	uint64		h;
 
 	if (mc->sees)
 		PG_RETURN_BOOL(false);
 
 	k = key_string(PG_GETARG_ARRAYTYPE_P(2));
-	h = key_hash(k);
-	e = hash_search(mc->keys, &h, HASH_FIND, NULL);
-	found = e != NULL && strcmp(e->key, k) == 0;
+	found = key_in(mc->keys, k);
 	pfree(k);
 	PG_RETURN_BOOL(found);
 }
@@ -907,52 +923,117 @@ governance_restricted_match(PG_FUNCTION_ARGS)
  * tables with a governance_restricted policy pay more than a look at the
  * relation's policies.
  */
+/*
+ * The restrictions of the table being written and their keys, for the rest
+ * of one command of one transaction: rows of one statement are checked
+ * against keys loaded once.  In TopTransactionContext; the transaction and
+ * command stamps say when it is stale.
+ */
+typedef struct WriteCache
+{
+	Oid			relid;
+	LocalTransactionId lxid;
+	CommandId	cid;
+	int			nparts;
+	RestrictPart **parts;
+	AttrNumber **attnos;
+	HTAB	  **keys;
+} WriteCache;
+
+static WriteCache *write_cache = NULL;
+
+static WriteCache *
+write_cache_for(GuardRel *g, TupleDesc desc)
+{
+	CommandId	cid = GetCurrentCommandId(false);
+	MemoryContext old;
+	List	   *parts;
+	ListCell   *lc;
+	WriteCache *wc;
+
+	if (write_cache && write_cache->lxid == MyProc->lxid && write_cache->cid == cid &&
+		write_cache->relid == g->relid)
+		return write_cache;
+	write_cache = NULL;
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	parts = restrict_parts(g->relid);
+	wc = palloc0(sizeof(WriteCache));
+	wc->relid = g->relid;
+	wc->lxid = MyProc->lxid;
+	wc->cid = cid;
+	wc->nparts = list_length(parts);
+	wc->parts = palloc0(sizeof(RestrictPart *) * (wc->nparts + 1));
+	wc->attnos = palloc0(sizeof(AttrNumber *) * (wc->nparts + 1));
+	wc->keys = palloc0(sizeof(HTAB *) * (wc->nparts + 1));
+	foreach(lc, parts)
+	{
+		RestrictPart *p = lfirst(lc);
+		int			i = foreach_current_index(lc);
+		ListCell   *c;
+
+		wc->parts[i] = p;
+		wc->attnos[i] = palloc(sizeof(AttrNumber) * list_length(p->columns));
+		foreach(c, p->columns)
+		{
+			AttrNumber	a = get_attnum(g->relid, lfirst(c));
+
+			if (a <= 0 || a > desc->natts)
+				elog(ERROR, "pg_governance: key column \"%s\" of table %s not found", (char *) lfirst(c), g->relname);
+			wc->attnos[i][foreach_current_index(c)] = a;
+		}
+		wc->keys[i] = load_keys(g->relid, p->id, TopTransactionContext);
+	}
+	MemoryContextSwitchTo(old);
+	write_cache = wc;
+	return wc;
+}
+
+/*
+ * GV006 for a write to a kept row of an erased subject by a role that
+ * sees it (an administrator, a superuser, a role with BYPASSRLS).  Only
+ * tables with a governance_restricted policy pay more than a look at the
+ * relation's policies; they load their keys once per command.
+ */
 void
 restrict_check_write(GuardRel *g, HeapTuple tup, TupleDesc desc, const char *what)
 {
 	Relation	rel = RelationIdGetRelation(g->relid);
 	bool		has = false;
 	ListCell   *lc;
-	List	   *parts;
+	WriteCache *wc;
+	int			i;
 
+	if (rel == NULL)
+		return;
 	if (rel->rd_rsdesc)
 		foreach(lc, rel->rd_rsdesc->policies)
 			has |= strcmp(((RowSecurityPolicy *) lfirst(lc))->policy_name, RESTRICTED_POLICY) == 0;
 	RelationClose(rel);
 	if (!has)
 		return;
-	parts = restrict_parts(g->relid);
-	foreach(lc, parts)
+	wc = write_cache_for(g, desc);
+	for (i = 0; i < wc->nparts; i++)
 	{
-		RestrictPart *p = lfirst(lc);
+		RestrictPart *p = wc->parts[i];
 		int			n = list_length(p->columns);
 		Oid		   *types = palloc(sizeof(Oid) * n);
 		Datum	   *values = palloc(sizeof(Datum) * n);
 		bool	   *nulls = palloc(sizeof(bool) * n);
-		ListCell   *c;
-		GovSpi		spi;
-		Oid			argtypes[2] = {INT8OID, TEXTARRAYOID};
-		Datum		args[2];
+		char	   *k;
 		bool		found;
+		int			j;
 
-		foreach(c, p->columns)
+		for (j = 0; j < n; j++)
 		{
-			AttrNumber	a = get_attnum(g->relid, lfirst(c));
-			int			i = foreach_current_index(c);
-
-			if (a <= 0 || a > desc->natts)
-				elog(ERROR, "pg_governance: key column \"%s\" of table %s not found", (char *) lfirst(c), g->relname);
-			types[i] = TupleDescAttr(desc, a - 1)->atttypid;
-			values[i] = heap_getattr(tup, a, desc, &nulls[i]);
+			types[j] = TupleDescAttr(desc, wc->attnos[i][j] - 1)->atttypid;
+			values[j] = heap_getattr(tup, wc->attnos[i][j], desc, &nulls[j]);
 		}
-		args[0] = Int64GetDatum(p->id);
-		args[1] = PointerGetDatum(restrict_key(n, types, values, nulls));
-		gov_spi_begin_own(&spi, true);
-		if (SPI_execute_with_args("SELECT FROM governance.restricted_rows r WHERE r.restriction OPERATOR(pg_catalog.=) $1 "
-								  "AND r.key OPERATOR(pg_catalog.=) $2", 2, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
-			elog(ERROR, "pg_governance: could not read restricted rows");
-		found = SPI_processed > 0;
-		gov_spi_end(&spi);
+		k = key_string(restrict_key(n, types, values, nulls));
+		found = key_in(wc->keys[i], k);
+		pfree(k);
+		pfree(types);
+		pfree(values);
+		pfree(nulls);
 		if (found)
 			ereport(ERROR,
 					(errcode(ERRCODE_GV_BLOCKED),
