@@ -127,6 +127,11 @@ SET ROLE rst_owner;
 ALTER TABLE rst.employee DISABLE ROW LEVEL SECURITY;
 SELECT * FROM rst.employee ORDER BY emp_id;
 DROP POLICY governance_restricted ON rst.employee;
+-- nor through the route pg_restore takes
+SET check_function_bodies = off;
+CREATE POLICY governance_restricted ON rst.employee AS RESTRICTIVE USING (true);
+RESET check_function_bodies;
+SELECT * FROM rst.employee ORDER BY emp_id;
 -- the guard's triggers stay for the kept rows: no TRUNCATE, no DROP TABLE
 TRUNCATE rst.employee;
 DROP TABLE rst.employee;
@@ -137,6 +142,31 @@ SET ROLE rst_admin;
 UPDATE rst.employee SET dept = 'hr' WHERE emp_id = 1;
 RESET ROLE;
 SELECT governance.tag('rst.employee', 'email', 'subject;category=personal.contact.email');
+
+-- ============================================================ a look-alike parent
+-- a parent whose policy only looks like the guard's is made the guard's
+-- before the table goes under it, and a copy elsewhere reads nothing
+SET ROLE rst_owner;
+CREATE TABLE rst.fake (emp_id int, email text, dept text);
+GRANT SELECT ON rst.fake TO rst_app;
+SET check_function_bodies = off;
+CREATE POLICY governance_restricted ON rst.fake AS PERMISSIVE FOR UPDATE TO rst_owner
+    USING (NOT governance._restricted_match('rst.fake'::regclass, :'emp_rid'::pg_catalog.int8, ARRAY[CAST(emp_id AS text)]));
+RESET check_function_bodies;
+SELECT polpermissive, polcmd FROM pg_policy WHERE polrelid = 'rst.fake'::regclass AND polname = 'governance_restricted';
+RESET ROLE;
+SET ROLE rst_app;
+SELECT governance._restricted_match('rst.fake', :emp_rid, '{1}');
+RESET ROLE;
+SET ROLE rst_owner;
+ALTER TABLE rst.employee INHERIT rst.fake;
+RESET ROLE;
+SET ROLE rst_app;
+SELECT * FROM rst.fake ORDER BY emp_id;
+RESET ROLE;
+SET ROLE rst_owner;
+ALTER TABLE rst.employee NO INHERIT rst.fake;
+RESET ROLE;
 
 -- ============================================================ partitions
 -- a table with kept rows is not placed under a parent that does not hide them

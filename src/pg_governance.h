@@ -192,6 +192,7 @@ typedef struct GuardRel
 	List	   *lifecycle;		/* GuardLife *, in policy order */
 	bool		blocking;		/* some anchored rule can block rows */
 	bool		blocking_writes;	/* ... and this database's version blocks (GV006) */
+	bool		restricted;		/* has a governance_restricted policy (restrict.c) */
 	TimestampTz cut_now;		/* blocking.c: the instant of cuts, 0 for none */
 	int			ncuts;
 	struct BlockCut *cuts;		/* per anchor column that blocks, in cxt */
@@ -307,6 +308,7 @@ extern bool blocking_is_own_policy_name(const char *name);
 extern bool blocking_installed(void);
 extern bool blocking_policy_reads(Oid relid, const char *colname);
 extern bool blocking_sees(Oid relid);
+extern bool blocking_restricted_sound(Oid relid, List *parts);
 extern Node *blocking_analysed_expression(Oid relid, const char *text);
 
 /* src/subjects/restrict.c: erased subjects' kept rows, blocked */
@@ -320,6 +322,7 @@ extern List *restrict_parts(Oid relid);
 extern List *restrict_wanted(Oid relid);
 extern void restrict_remember(Oid relid);
 extern bool restrict_pending_for(Oid relid);
+extern bool restrict_involves(Oid relid);
 extern char *restrict_expression(Oid relid, List *parts);
 extern void restrict_check_ancestors(Oid relid, List *parts);
 extern RestrictPart *restrict_choose(Oid relid);

@@ -815,13 +815,15 @@ sync_after_policy_stmt(Node *parsetree)
 		ListCell   *lc;
 
 		foreach(lc, ((DropStmt *) parsetree)->objects)
-			if (OidIsValid(relid = policy_table(lfirst(lc))) && guard_relation_governed(relid))
+			if (OidIsValid(relid = policy_table(lfirst(lc))) &&
+				(guard_relation_governed(relid) || restrict_involves(relid)))
 				guard_sync_command(relid, "DROP POLICY");
 		return true;
 	}
 	else
 		return false;
-	if (OidIsValid(relid) && guard_relation_governed(relid))
+	/* (an untagged table too, while it hides an erased subject's kept rows) */
+	if (OidIsValid(relid) && (guard_relation_governed(relid) || restrict_involves(relid)))
 		guard_sync_command(relid, "CREATE POLICY");
 	return true;
 }

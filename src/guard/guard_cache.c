@@ -48,6 +48,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "rewrite/rowsecurity.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/resowner.h"
@@ -809,6 +810,14 @@ guard_build(GuardRel *g, Oid relid)
 
 	rel = table_open(relid, AccessShareLock);
 	desc = RelationGetDescr(rel);
+	/* (a policy change invalidates the relation, and with it this entry) */
+	if (rel->rd_rsdesc)
+	{
+		ListCell   *lc;
+
+		foreach(lc, rel->rd_rsdesc->policies)
+			g->restricted |= strcmp(((RowSecurityPolicy *) lfirst(lc))->policy_name, RESTRICTED_POLICY) == 0;
+	}
 	g->relname = pstrdup(quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 													RelationGetRelationName(rel)));
 	ancestors = guard_ancestors(relid);

@@ -672,6 +672,25 @@ check_ancestors(Oid relid, GuardRel *g, List *anchors)
 }
 
 /*
+ * Is relid's governance_restricted policy exactly the guard's for parts,
+ * under forced row security?  (An ancestor's look-alike does not count.)
+ */
+bool
+blocking_restricted_sound(Oid relid, List *parts)
+{
+	Node	   *expected = blocking_analysed_expression(relid, restrict_expression(relid, parts));
+	HeapTuple	ctup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	bool		forced;
+
+	if (!HeapTupleIsValid(ctup))
+		return false;
+	forced = ((Form_pg_class) GETSTRUCT(ctup))->relrowsecurity &&
+		((Form_pg_class) GETSTRUCT(ctup))->relforcerowsecurity;
+	ReleaseSysCache(ctup);
+	return forced && read_policies(relid, NULL, expected).restricted_ok;
+}
+
+/*
  * blocking_sync
  *		Bring a table's row security in line with its rules.  Changes
  *		nothing (and takes no stronger lock) when all is in line.

@@ -320,6 +320,14 @@ remembered_parts(Oid relid)
 	return result;
 }
 
+/* has relid a governance_restricted policy, or had it one in this transaction? */
+bool
+restrict_involves(Oid relid)
+{
+	return OidIsValid(keys_function()) &&
+		(remembered_parts(relid) != NIL || restricted_qual(relid) != NULL);
+}
+
 /* is an erasure adding a restriction to relid right now? */
 bool
 restrict_pending_for(Oid relid)
@@ -381,6 +389,15 @@ restrict_check_ancestors(Oid relid, List *parts)
 		Oid			anc = lfirst_oid(lc);
 		List	   *theirs = restrict_wanted(anc);
 		ListCell   *p;
+
+		/*
+		 * What the ancestor's policy says counts only if it is the guard's
+		 * own, exactly, with row security forced (an erasure on the way puts
+		 * it there first); not a look-alike its owner made.
+		 */
+		if (anc != pending_relid && theirs != NIL &&
+			!blocking_restricted_sound(anc, theirs))
+			theirs = NIL;
 
 		foreach(p, parts)
 		{
@@ -469,7 +486,7 @@ restrict_choose(Oid relid)
 		ereport(ERROR,
 				(errcode(ERRCODE_GV_BLOCKED),
 				 errmsg("cannot block the kept rows of table %s", get_rel_name(relid)),
-				 errdetail("Rows an erasure must keep (legal hold, minimum retention) are blocked by their key; the table has no primary key and no column of a type whose text form identifies a row in every session (integers, numeric, text, uuid, inet, ...)."),
+				 errdetail("Rows an erasure must keep (legal hold, minimum retention) are blocked by their key; the table has no primary key and no column of a type whose text form identifies a row in every session (integers, numeric, text types, uuid, cidr, MAC addresses)."),
 				 errhint("Give the table a primary key, then erase the subject again.")));
 	part->id = restrict_new_id();
 	return part;
@@ -738,11 +755,10 @@ tree_root(Oid relid)
 }
 
 /*
- * Is restriction id one of relid's?  Its keys were noted in a table of
- * relid's inheritance tree; or that table is gone or no longer names the
- * id (a restore gives tables new oids): then the policy that names it is
- * the record.  A copy of the policy on another table (made through the
- * pg_restore route) does not read the keys while their table names them.
+ * Is restriction id one of relid's?  Its keys were noted in relid or in a
+ * table of relid's inheritance tree (restricted_rows.relid is a regclass:
+ * pg_dump writes it by name, so a restore keeps it).  A copy of the policy
+ * on another table (made through the pg_restore route) reads nothing.
  */
 static bool
 restriction_is_of(Oid relid, int64 id)
@@ -750,27 +766,35 @@ restriction_is_of(Oid relid, int64 id)
 	GovSpi		spi;
 	Oid			types[1] = {INT8OID};
 	Datum		values[1] = {Int64GetDatum(id)};
-	Oid			noted = InvalidOid;
-	bool		isnull;
+	Oid			root = tree_root(relid);
+	List	   *noted = NIL;
 	ListCell   *lc;
-	bool		named = false;
+	uint64		i;
 
 	gov_spi_begin_own(&spi, true);
-	if (SPI_execute_with_args("SELECT r.relid FROM governance.restricted_rows r WHERE r.restriction OPERATOR(pg_catalog.=) $1 LIMIT 1",
-							  1, types, values, NULL, true, 1) != SPI_OK_SELECT)
+	if (SPI_execute_with_args("SELECT DISTINCT r.relid::pg_catalog.oid FROM governance.restricted_rows r "
+							  "WHERE r.restriction OPERATOR(pg_catalog.=) $1",
+							  1, types, values, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "pg_governance: could not read restricted rows");
-	if (SPI_processed == 1)
-		noted = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+
+		noted = lappend_oid(noted, DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+																	SPI_tuptable->tupdesc, 1, &isnull)));
+	}
 	gov_spi_end(&spi);
-	if (!OidIsValid(noted) || noted == relid)
+	/* no key at all: nothing to give away */
+	if (noted == NIL)
 		return true;
-	if (get_rel_relkind(noted) == '\0')
-		return true;
-	if (tree_root(noted) == tree_root(relid))
-		return true;
-	foreach(lc, restrict_parts(noted))
-		named |= ((RestrictPart *) lfirst(lc))->id == id;
-	return !named;
+	foreach(lc, noted)
+	{
+		Oid			t = lfirst_oid(lc);
+
+		if (t == relid || (get_rel_relkind(t) != '\0' && tree_root(t) == root))
+			return true;
+	}
+	return false;
 }
 
 /* the keys of one restriction, for one statement (in fn_extra) */
@@ -991,25 +1015,16 @@ write_cache_for(GuardRel *g, TupleDesc desc)
 /*
  * GV006 for a write to a kept row of an erased subject by a role that
  * sees it (an administrator, a superuser, a role with BYPASSRLS).  Only
- * tables with a governance_restricted policy pay more than a look at the
- * relation's policies; they load their keys once per command.
+ * tables with a governance_restricted policy (known to the guard's cache
+ * entry) pay anything; they load their keys once per command.
  */
 void
 restrict_check_write(GuardRel *g, HeapTuple tup, TupleDesc desc, const char *what)
 {
-	Relation	rel = RelationIdGetRelation(g->relid);
-	bool		has = false;
-	ListCell   *lc;
 	WriteCache *wc;
 	int			i;
 
-	if (rel == NULL)
-		return;
-	if (rel->rd_rsdesc)
-		foreach(lc, rel->rd_rsdesc->policies)
-			has |= strcmp(((RowSecurityPolicy *) lfirst(lc))->policy_name, RESTRICTED_POLICY) == 0;
-	RelationClose(rel);
-	if (!has)
+	if (!g->restricted)
 		return;
 	wc = write_cache_for(g, desc);
 	for (i = 0; i < wc->nparts; i++)

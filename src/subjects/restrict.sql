@@ -9,7 +9,7 @@ CREATE TABLE restricted_rows (
     key           text[] NOT NULL,
     reason        text,
     restricted_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    relid         oid NOT NULL      -- the table the erasure kept the row in (stale after a restore)
+    relid         regclass NOT NULL -- the table the erasure kept the row in (dumped by name)
 );
 CREATE INDEX restricted_rows_key ON restricted_rows (restriction, key);
 COMMENT ON TABLE restricted_rows IS 'rows an erasure kept (legal hold, minimum retention), by key: the governance_restricted policy of their table hides them from every role but governance_admin';

@@ -282,6 +282,17 @@ for db in dst dst2 src; do
     case "$out" in *"blocked row"*) ;; *) fail "$db: a write to the kept row is not refused after restore: $out" ;; esac
     [ "$(q "$db" "SELECT count(*) FROM governance.restricted_rows")" = 1 ] ||
         fail "$db: the kept row's key did not survive an erasure after the restore"
+    # restricted_rows names its table by name: a copy of the policy elsewhere reads nothing
+    rid=$(q "$db" "SELECT substring(pg_get_expr(polqual, polrelid) FROM '''(\d+)''::bigint')
+                   FROM pg_policy WHERE polname = 'governance_restricted' AND polrelid = 'staff'::regclass")
+    [ "$(q "$db" "SELECT relid::text FROM governance.restricted_rows")" = staff ] ||
+        fail "$db: restricted_rows does not name staff after the restore"
+    q "$db" "CREATE TABLE forged (id int); GRANT SELECT ON forged TO dr_app;
+             SET check_function_bodies = off;
+             CREATE POLICY governance_restricted ON forged
+                 USING (NOT governance._restricted_match('forged'::regclass, '$rid'::pg_catalog.int8, ARRAY[CAST(id AS text)]))" >/dev/null
+    out=$(psql -X -At -q -d "$db" -c "SET ROLE dr_app; SELECT governance._restricted_match('forged', $rid, '{1}')" 2>&1)
+    case "$out" in *"is not one of table"*) ;; *) fail "$db: a copied policy reads the restored keys: $out" ;; esac
     out=$(psql -X -At -d "$db" -c "DELETE FROM plain_log" 2>&1)
     case "$out" in *"minimum retention"*) ;; *) fail "$db: retention not enforced after restore: $out" ;; esac
     # the database's binding and region: db_bound is governed through them
