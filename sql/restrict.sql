@@ -211,6 +211,8 @@ SELECT count(*) AS dave_rows FROM rst.employee WHERE email = 'dave';
 
 -- ============================================================ a second erasure after the hold
 SELECT governance.release_hold(:hold);
+-- the compliance report says the erasure waits to be finished
+SELECT status, detail FROM governance.compliance_report() WHERE "check" = 'erasures to finish';
 -- released, still blocked until it is erased: GV006
 SET ROLE rst_admin;
 DELETE FROM rst.employee WHERE emp_id = 1;
@@ -223,6 +225,7 @@ SELECT key, reason FROM governance.restricted_rows ORDER BY restriction, key;
 SET ROLE rst_admin;
 SELECT * FROM rst.employee ORDER BY emp_id;
 RESET ROLE;
+SELECT status, detail FROM governance.compliance_report() WHERE "check" = 'erasures to finish';
 
 -- a dropped table's keys are forgotten at the next erasure
 SET pg_governance.allow_destructive_ddl = on;

@@ -216,6 +216,37 @@ BEGIN
         END;
     END IF;
 
+    -- erasures to finish: rows an erasure kept (restrict.c) whose legal hold
+    -- has been released stay blocked until the subject is erased again
+    BEGIN
+        RETURN QUERY
+            SELECT 'erasures to finish', 'warning',
+                   format('%s row%s of %s kept by an erasure under a legal hold %s still blocked, and the table has no hold in force any more: erase the subject%s again (governance.erase_subject) to finish the erasure; rows still under a minimum retention stay kept.',
+                          k.held_rows, CASE WHEN k.held_rows OPERATOR(pg_catalog.>) 1 THEN 's' ELSE '' END, k.relid,
+                          CASE WHEN k.held_rows OPERATOR(pg_catalog.>) 1 THEN 'are' ELSE 'is' END,
+                          CASE WHEN k.held_rows OPERATOR(pg_catalog.>) 1 THEN 's' ELSE '' END)
+            FROM (SELECT r.relid, count(*) AS held_rows
+                  FROM @extschema@.restricted_rows r
+                  WHERE r.reason LIKE '%legal hold'
+                    AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid OPERATOR(pg_catalog.=) r.relid)
+                  GROUP BY r.relid) k
+            WHERE NOT EXISTS (SELECT 1 FROM @extschema@.hold h
+                              WHERE h.released_at IS NULL
+                                AND (h.relation OPERATOR(pg_catalog.=) k.relid
+                                     OR h.relation OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT pg_partition_ancestors(k.relid)))))
+            ORDER BY k.relid::text COLLATE "C";
+        IF NOT FOUND THEN
+            RETURN QUERY SELECT 'erasures to finish', 'ok',
+                format('no row kept by an erasure waits for a released hold (%s row%s kept and blocked for the law)',
+                       n, CASE WHEN n OPERATOR(pg_catalog.=) 1 THEN '' ELSE 's' END)
+            FROM (SELECT count(*) AS n FROM @extschema@.restricted_rows r
+                  WHERE EXISTS (SELECT 1 FROM pg_class c WHERE c.oid OPERATOR(pg_catalog.=) r.relid)) x;
+        END IF;
+    EXCEPTION WHEN OTHERS THEN
+        RETURN QUERY SELECT 'erasures to finish', 'skipped',
+            format('could not read governance.restricted_rows: %s (SQLSTATE %s)', SQLERRM, SQLSTATE);
+    END;
+
     -- sharing log chain -----------------------------------------------------
     BEGIN
         RETURN QUERY
@@ -231,7 +262,7 @@ BEGIN
     END;
 END
 $fn$;
-COMMENT ON FUNCTION compliance_report() IS 'one line per finding (untagged suspects, tags without policy, missing anchor/region/subject columns, unindexed subject columns, retention and requests overdue, broken sharing-log chain), each with what to do; ok lines for checks that pass';
+COMMENT ON FUNCTION compliance_report() IS 'one line per finding (untagged suspects, tags without policy, missing anchor/region/subject columns, unindexed subject columns, retention and requests overdue, erasures to finish, broken sharing-log chain), each with what to do; ok lines for checks that pass';
 
 REVOKE ALL ON FUNCTION _report_tables(), _report_lines(), compliance_report() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION _report_tables(), _report_lines(), compliance_report() TO governance_reader, governance_admin;

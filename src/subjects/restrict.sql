@@ -16,6 +16,8 @@ COMMENT ON TABLE restricted_rows IS 'rows an erasure kept (legal hold, minimum r
 SELECT pg_catalog.pg_extension_config_dump('restricted_rows', '');
 SELECT pg_catalog.pg_extension_config_dump('restriction_id_seq', '');
 GRANT SELECT ON restricted_rows TO governance_admin;
+-- the compliance report counts kept rows per table; the keys are not the reader's
+GRANT SELECT (restriction, reason, restricted_at, relid) ON restricted_rows TO governance_reader;
 
 -- Called by the governance_restricted policy, as whoever reads the table:
 -- every role may execute it.  It answers only for a table whose own policy
