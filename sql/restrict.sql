@@ -70,11 +70,11 @@ DELETE FROM rst.employee WHERE id = 1;
 -- one call per row, no sub-plan (the keys are loaded once per statement)
 EXPLAIN (COSTS OFF) SELECT * FROM rst.employee;
 -- the policy's function says whether one key is kept, never which keys are
-SELECT governance._restricted_match('rst.employee', :emp_rid, '{1}') AS one_is_kept,
-       governance._restricted_match('rst.employee', :emp_rid, '{2}') AS two_is_kept;
+SELECT governance._restricted_match('rst.employee', :emp_rid, 1::bigint) AS one_is_kept,
+       governance._restricted_match('rst.employee', :emp_rid, 2::bigint) AS two_is_kept;
 -- the keys are not the application's to read
 SELECT * FROM governance.restricted_rows;
-SELECT governance._restricted_match('rst.employee', 1, '{1}');
+SELECT governance._restricted_match('rst.employee', 1, 1::bigint);
 RESET ROLE;
 SET ROLE rst_owner;
 SELECT * FROM rst.employee ORDER BY id;
@@ -101,8 +101,8 @@ SELECT * FROM rst.employee ORDER BY emp_id;
 SELECT pg_get_expr(polqual, polrelid) AS using FROM pg_policy
 WHERE polname = 'governance_restricted' AND polrelid = 'rst.employee'::regclass;
 -- the key function answers only for the table whose policy names the id
-SELECT governance._restricted_match('rst.employee', -1, '{1}');
-SELECT governance._restricted_match('rst.login_log', :emp_rid, '{1}');
+SELECT governance._restricted_match('rst.employee', -1, 1::bigint);
+SELECT governance._restricted_match('rst.login_log', :emp_rid, 1::bigint);
 RESET ROLE;
 -- governance_admin sees them, and may not change them (GV006)
 SET ROLE rst_admin;
@@ -114,7 +114,7 @@ UPDATE rst.employee SET dept = 'hr' WHERE emp_id = 1;
 DELETE FROM rst.employee WHERE emp_id = 1;
 \set VERBOSITY default
 UPDATE rst.employee SET dept = 'ops' WHERE emp_id = 2;
-SELECT governance._restricted_match('rst.employee', :emp_rid, '{1}') AS kept_for_admin;
+SELECT governance._restricted_match('rst.employee', :emp_rid, 1::bigint) AS kept_for_admin;
 RESET ROLE;
 
 -- ============================================================ untagging keeps them hidden
@@ -156,7 +156,7 @@ RESET check_function_bodies;
 SELECT polpermissive, polcmd FROM pg_policy WHERE polrelid = 'rst.fake'::regclass AND polname = 'governance_restricted';
 RESET ROLE;
 SET ROLE rst_app;
-SELECT governance._restricted_match('rst.fake', :emp_rid, '{1}');
+SELECT governance._restricted_match('rst.fake', :emp_rid, 1::bigint);
 RESET ROLE;
 SET ROLE rst_owner;
 ALTER TABLE rst.employee INHERIT rst.fake;
@@ -193,7 +193,7 @@ SET check_function_bodies = off;
 CREATE POLICY governance_restricted ON rst_mal.x USING
     (NOT governance._restricted_match('rst_mal.x'::regclass, :'emp_rid'::pg_catalog.int8, ARRAY[x::text]));
 RESET check_function_bodies;
-SELECT governance._restricted_match('rst_mal.x', :emp_rid, '{1}');
+SELECT governance._restricted_match('rst_mal.x', :emp_rid, 1::bigint);
 RESET ROLE;
 SELECT count(*) FROM governance.erase_subject('nobody@example.cn');
 DROP SCHEMA rst_mal CASCADE;

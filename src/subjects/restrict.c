@@ -68,17 +68,59 @@
 #include "utils/syscache.h"
 
 PG_FUNCTION_INFO_V1(governance_restricted_match);
+PG_FUNCTION_INFO_V1(governance_restricted_match_int);
 
 /* ------------------------------------------------------------ the policy */
 
-/* governance._restricted_match(regclass, bigint, text[]), or InvalidOid before 0.2 */
+/*
+ * governance._restricted_match(regclass, bigint, text[]), or InvalidOid
+ * before 0.2; and its form for a key of one integer column (bigint), which
+ * spares each row the text and the array.
+ */
 static Oid
-keys_function(void)
+match_function(Oid keytype)
 {
-	Oid			argtypes[3] = {REGCLASSOID, INT8OID, TEXTARRAYOID};
+	Oid			argtypes[3] = {REGCLASSOID, INT8OID, keytype};
 
 	return LookupFuncName(list_make2(makeString("governance"), makeString("_restricted_match")),
 						  3, argtypes, true);
+}
+
+static Oid
+keys_function(void)
+{
+	return match_function(TEXTARRAYOID);
+}
+
+static Oid
+keys_function_int(void)
+{
+	return match_function(INT8OID);
+}
+
+/*
+ * A key of one NOT NULL column of an integer type takes the bigint form
+ * (a NULL there would make the strict function's answer NULL, and hide
+ * the row).
+ */
+static bool
+integer_key(Oid relid, List *columns)
+{
+	HeapTuple	tup;
+	bool		result = false;
+
+	if (list_length(columns) != 1)
+		return false;
+	tup = SearchSysCacheAttName(relid, linitial(columns));
+	if (HeapTupleIsValid(tup))
+	{
+		Form_pg_attribute att = (Form_pg_attribute) GETSTRUCT(tup);
+		Oid			t = getBaseType(att->atttypid);
+
+		result = att->attnotnull && (t == INT2OID || t == INT4OID || t == INT8OID);
+		ReleaseSysCache(tup);
+	}
+	return result;
 }
 
 /* is this one of the key types whose text form no setting changes? */
@@ -109,6 +151,7 @@ stable_text_type(Oid typid)
 typedef struct IdFinder
 {
 	Oid			funcid;
+	Oid			funcid_int;
 	int64		id;
 	bool		found;
 } IdFinder;
@@ -120,7 +163,8 @@ find_id_walker(Node *node, IdFinder *f)
 		return false;
 	if (IsA(node, Query))
 		return query_tree_walker((Query *) node, find_id_walker, f, 0);
-	if (IsA(node, FuncExpr) && ((FuncExpr *) node)->funcid == f->funcid &&
+	if (IsA(node, FuncExpr) &&
+		(((FuncExpr *) node)->funcid == f->funcid || ((FuncExpr *) node)->funcid == f->funcid_int) &&
 		list_length(((FuncExpr *) node)->args) == 3)
 	{
 		Node	   *arg = lsecond(((FuncExpr *) node)->args);
@@ -139,14 +183,14 @@ find_id_walker(Node *node, IdFinder *f)
 /*
  * One conjunct of the policy as (id, column names): NOT of a call of
  * _restricted_match whose id is a constant and whose key array holds the
- * table's own columns, in order.  NULL for anything of another shape (a
+ * table's own columns, in order (or, in the bigint form, one column).  NULL for anything of another shape (a
  * whole-row or system column included).
  */
 static RestrictPart *
-parse_conjunct(Oid relid, Node *conj, Oid funcid)
+parse_conjunct(Oid relid, Node *conj, Oid funcid, Oid funcid_int)
 {
 	FuncExpr   *call;
-	IdFinder	f = {funcid, 0, false};
+	IdFinder	f = {funcid, funcid_int, 0, false};
 	List	   *vars;
 	ListCell   *lc;
 	RestrictPart *part;
@@ -154,8 +198,10 @@ parse_conjunct(Oid relid, Node *conj, Oid funcid)
 	if (!is_notclause(conj))
 		return NULL;
 	call = (FuncExpr *) get_notclausearg((Expr *) conj);
-	if (!IsA(call, FuncExpr) || call->funcid != funcid || list_length(call->args) != 3 ||
-		!IsA(lthird(call->args), ArrayExpr))
+	if (!IsA(call, FuncExpr) || list_length(call->args) != 3)
+		return NULL;
+	if (!(call->funcid == funcid && IsA(lthird(call->args), ArrayExpr)) &&
+		!(call->funcid == funcid_int && list_length(pull_var_clause(lthird(call->args), 0)) == 1))
 		return NULL;
 	(void) find_id_walker((Node *) call, &f);
 	if (!f.found)
@@ -207,6 +253,7 @@ List *
 restrict_parts(Oid relid)
 {
 	Oid			funcid = keys_function();
+	Oid			funcid_int = keys_function_int();
 	Node	   *qual;
 	List	   *result = NIL;
 	ListCell   *lc;
@@ -215,7 +262,7 @@ restrict_parts(Oid relid)
 		return NIL;
 	foreach(lc, make_ands_implicit((Expr *) qual))
 	{
-		RestrictPart *p = parse_conjunct(relid, lfirst(lc), funcid);
+		RestrictPart *p = parse_conjunct(relid, lfirst(lc), funcid, funcid_int);
 
 		if (p)
 			result = lappend(result, p);
@@ -238,6 +285,13 @@ restrict_expression(Oid relid, List *parts)
 		RestrictPart *p = lfirst(lc);
 		ListCell   *c;
 
+		if (integer_key(relid, p->columns))
+		{
+			appendStringInfo(&buf, "%sNOT governance._restricted_match(%s::pg_catalog.regclass, '" INT64_FORMAT "'::pg_catalog.int8, CAST(%s AS pg_catalog.int8))",
+							 foreach_current_index(lc) > 0 ? " AND " : "", rel, p->id,
+							 quote_identifier(linitial(p->columns)));
+			continue;
+		}
 		appendStringInfo(&buf, "%sNOT governance._restricted_match(%s::pg_catalog.regclass, '" INT64_FORMAT "'::pg_catalog.int8, ARRAY[",
 						 foreach_current_index(lc) > 0 ? " AND " : "", rel, p->id);
 		foreach(c, p->columns)
@@ -696,7 +750,7 @@ static bool
 policy_names_id(Relation rel, int64 id)
 {
 	ListCell   *lc;
-	IdFinder	f = {keys_function(), 0, false};
+	IdFinder	f = {keys_function(), keys_function_int(), 0, false};
 
 	if (rel->rd_rsdesc == NULL)
 		return false;
@@ -804,6 +858,7 @@ typedef struct MatchCache
 	int64		id;
 	bool		sees;			/* the caller sees kept rows: nothing matches */
 	HTAB	   *keys;			/* KeyEntry, by the hash of key_string() */
+	HTAB	   *ints;			/* int64: the bigint form's keys */
 } MatchCache;
 
 typedef struct KeyEntry
@@ -875,8 +930,57 @@ key_in(HTAB *keys, const char *k)
 	return e != NULL && strcmp(e->key, k) == 0;
 }
 
+/* str as an int64, the whole of it */
+static bool
+scanint8_ok(const char *str, int64 *out)
+{
+	char	   *end;
+	long long	v;
+
+	errno = 0;
+	v = strtoll(str, &end, 10);
+	if (errno != 0 || end == str || *end != '\0')
+		return false;
+	*out = (int64) v;
+	return true;
+}
+
+/* the keys of one restriction of one integer column, as a set of int64 in cxt */
+static HTAB *
+load_int_keys(Oid relid, int64 id, MemoryContext cxt)
+{
+	HTAB	   *text_keys = load_keys(relid, id, cxt);
+	HASH_SEQ_STATUS status;
+	KeyEntry   *e;
+	HASHCTL		ctl;
+	HTAB	   *ints;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(int64);
+	ctl.entrysize = sizeof(int64);
+	ctl.hcxt = cxt;
+	ints = hash_create("pg_governance restricted integer keys", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	hash_seq_init(&status, text_keys);
+	while ((e = hash_seq_search(&status)) != NULL)
+	{
+		/* key_string of one element: "<length>:<digits>" */
+		const char *colon = strchr(e->key, ':');
+		int64		v;
+
+		if (colon == NULL || !scanint8_ok(colon + 1, &v))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("a kept key of table %s is not an integer", get_rel_name(relid)),
+					 errdetail("Restriction " INT64_FORMAT ", key %s.", id, e->key),
+					 errhint("Check governance.restricted_rows.")));
+		(void) hash_search(ints, &v, HASH_ENTER, NULL);
+	}
+	hash_destroy(text_keys);
+	return ints;
+}
+
 static MatchCache *
-match_cache(FunctionCallInfo fcinfo, Oid relid, int64 id)
+match_cache(FunctionCallInfo fcinfo, Oid relid, int64 id, bool ints)
 {
 	MatchCache *mc = fcinfo->flinfo->fn_extra;
 	MemoryContext old;
@@ -913,7 +1017,10 @@ match_cache(FunctionCallInfo fcinfo, Oid relid, int64 id)
 				 errdetail("Only the governance_restricted policy of a table compares rows with the keys of its kept rows."),
 				 errhint("Query the table itself.")));
 
-	mc->keys = load_keys(relid, id, fcinfo->flinfo->fn_mcxt);
+	if (ints)
+		mc->ints = load_int_keys(relid, id, fcinfo->flinfo->fn_mcxt);
+	else
+		mc->keys = load_keys(relid, id, fcinfo->flinfo->fn_mcxt);
 	fcinfo->flinfo->fn_extra = mc;
 	return mc;
 }
@@ -928,7 +1035,7 @@ match_cache(FunctionCallInfo fcinfo, Oid relid, int64 id)
 Datum
 governance_restricted_match(PG_FUNCTION_ARGS)
 {
-	MatchCache *mc = match_cache(fcinfo, PG_GETARG_OID(0), PG_GETARG_INT64(1));
+	MatchCache *mc = match_cache(fcinfo, PG_GETARG_OID(0), PG_GETARG_INT64(1), false);
 	char	   *k;
 	bool		found;
 
@@ -939,6 +1046,18 @@ governance_restricted_match(PG_FUNCTION_ARGS)
 	found = key_in(mc->keys, k);
 	pfree(k);
 	PG_RETURN_BOOL(found);
+}
+
+/* ... the bigint form, for a key of one integer column */
+Datum
+governance_restricted_match_int(PG_FUNCTION_ARGS)
+{
+	MatchCache *mc = match_cache(fcinfo, PG_GETARG_OID(0), PG_GETARG_INT64(1), true);
+	int64		key = PG_GETARG_INT64(2);
+
+	if (mc->sees)
+		PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL(hash_search(mc->ints, &key, HASH_FIND, NULL) != NULL);
 }
 
 /*

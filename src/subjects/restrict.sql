@@ -28,4 +28,8 @@ GRANT SELECT (restriction, reason, restricted_at, relid) ON restricted_rows TO g
 -- table of ours.
 CREATE FUNCTION _restricted_match(rel regclass, restriction bigint, key text[]) RETURNS boolean
     AS 'MODULE_PATHNAME', 'governance_restricted_match' LANGUAGE C STRICT STABLE PARALLEL RESTRICTED;
+-- the same for a key of one integer column: no text, no array per row
+CREATE FUNCTION _restricted_match(rel regclass, restriction bigint, key bigint) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'governance_restricted_match_int' LANGUAGE C STRICT STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION _restricted_match(regclass, bigint, bigint) IS 'row security of tables with an erased subject''s kept rows: is this integer key one of the kept rows?';
 COMMENT ON FUNCTION _restricted_match(regclass, bigint, text[]) IS 'row security of tables with an erased subject''s kept rows: is this key one of the kept rows?';

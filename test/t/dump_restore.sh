@@ -291,7 +291,7 @@ for db in dst dst2 src; do
              SET check_function_bodies = off;
              CREATE POLICY governance_restricted ON forged
                  USING (NOT governance._restricted_match('forged'::regclass, '$rid'::pg_catalog.int8, ARRAY[CAST(id AS text)]))" >/dev/null
-    out=$(psql -X -At -q -d "$db" -c "SET ROLE dr_app; SELECT governance._restricted_match('forged', $rid, '{1}')" 2>&1)
+    out=$(psql -X -At -q -d "$db" -c "SET ROLE dr_app; SELECT governance._restricted_match('forged', $rid, 1::bigint)" 2>&1)
     case "$out" in *"is not one of table"*) ;; *) fail "$db: a copied policy reads the restored keys: $out" ;; esac
     out=$(psql -X -At -d "$db" -c "DELETE FROM plain_log" 2>&1)
     case "$out" in *"minimum retention"*) ;; *) fail "$db: retention not enforced after restore: $out" ;; esac
