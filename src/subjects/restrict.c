@@ -873,6 +873,19 @@ key_hash(const char *k)
 	return DatumGetUInt64(hash_bytes_extended((const unsigned char *) k, strlen(k), 0));
 }
 
+/* an empty hash table of fixed-size keys in cxt */
+static HTAB *
+blob_table(const char *name, Size keysize, Size entrysize, MemoryContext cxt)
+{
+	HASHCTL		ctl;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = keysize;
+	ctl.entrysize = entrysize;
+	ctl.hcxt = cxt;
+	return hash_create(name, 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
 /* the keys of one restriction, as a hash table (KeyEntry) in cxt */
 static HTAB *
 load_keys(Oid relid, int64 id, MemoryContext cxt)
@@ -880,15 +893,9 @@ load_keys(Oid relid, int64 id, MemoryContext cxt)
 	GovSpi		spi;
 	Oid			types[1] = {INT8OID};
 	Datum		values[1] = {Int64GetDatum(id)};
-	HASHCTL		ctl;
-	HTAB	   *keys;
+	HTAB	   *keys = blob_table("pg_governance restricted keys", sizeof(uint64), sizeof(KeyEntry), cxt);
 	uint64		i;
 
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(uint64);
-	ctl.entrysize = sizeof(KeyEntry);
-	ctl.hcxt = cxt;
-	keys = hash_create("pg_governance restricted keys", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	gov_spi_begin_own(&spi, true);
 	if (SPI_execute_with_args("SELECT r.key FROM governance.restricted_rows r WHERE r.restriction OPERATOR(pg_catalog.=) $1",
 							  1, types, values, NULL, true, 0) != SPI_OK_SELECT)
@@ -952,14 +959,8 @@ load_int_keys(Oid relid, int64 id, MemoryContext cxt)
 	HTAB	   *text_keys = load_keys(relid, id, cxt);
 	HASH_SEQ_STATUS status;
 	KeyEntry   *e;
-	HASHCTL		ctl;
-	HTAB	   *ints;
+	HTAB	   *ints = blob_table("pg_governance restricted integer keys", sizeof(int64), sizeof(int64), cxt);
 
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(int64);
-	ctl.entrysize = sizeof(int64);
-	ctl.hcxt = cxt;
-	ints = hash_create("pg_governance restricted integer keys", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	hash_seq_init(&status, text_keys);
 	while ((e = hash_seq_search(&status)) != NULL)
 	{
