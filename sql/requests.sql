@@ -52,6 +52,23 @@ SELECT governance.add_working_days('infinity', 1);
 SELECT governance.add_working_days('2025-03-07', NULL) IS NULL AS strict;
 -- an adjusted working day on a Wednesday is not one
 INSERT INTO governance.calendar (day, kind, name) VALUES ('2025-03-12', 'workday', 'x');
+-- a DBA corrects the shipped calendar: a changed shipped row becomes the
+-- DBA's (dumped), a deleted or replaced one is noted in calendar_removed (a
+-- restore deletes it again), and a row of one's own stays one's own
+BEGIN;
+UPDATE governance.calendar SET name = '春节 (corrected)' WHERE day = '2025-01-29';
+DELETE FROM governance.calendar WHERE day = '2025-01-26';
+INSERT INTO governance.calendar (day, kind, name) VALUES ('2025-02-08', 'holiday', 'no longer a working Saturday');
+SELECT day, kind, name, builtin FROM governance.calendar
+WHERE day IN ('2025-01-26', '2025-01-29', '2025-02-08') ORDER BY day;
+SELECT day, year FROM governance.calendar_removed ORDER BY day;
+SELECT governance.is_working_day('2025-01-26') AS sun_worked, governance.is_working_day('2025-02-08') AS sat_worked;
+-- what a restore does with a noted day: the shipped row goes again
+INSERT INTO governance.calendar (day, kind, name, builtin) VALUES ('2025-01-26', 'workday', 'shipped again', true);
+INSERT INTO governance.calendar_removed (day) VALUES ('2025-01-26');
+SELECT count(*) AS shipped_again FROM governance.calendar WHERE day = '2025-01-26';
+UPDATE governance.calendar SET builtin = true WHERE day = '2025-02-08';
+ROLLBACK;
 -- a DBA extends the calendar with a year
 BEGIN;
 INSERT INTO governance.calendar_year (year, source) VALUES (2027, 'test notice');

@@ -31,12 +31,131 @@ CREATE TABLE calendar (
 );
 COMMENT ON TABLE calendar IS 'PRC public holidays (kind holiday) and weekend days that are working days (kind workday, 调休); extend it with the years the State Council publishes';
 
--- pg_dump keeps what a DBA added; the rows below come with the install script
+-- The shipped rows removed by a DBA (a day, or a year), so that a dump and
+-- restore removes them again from what CREATE EXTENSION ships.
+CREATE TABLE calendar_removed (
+    day             date,
+    year            integer,
+    removed_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    removed_by      name NOT NULL DEFAULT pg_catalog.session_user(),
+    CHECK ((day IS NULL) OPERATOR(pg_catalog.<>) (year IS NULL))
+);
+COMMENT ON TABLE calendar_removed IS 'shipped rows of governance.calendar and calendar_year that a DBA removed or moved; dumped, and applied again when restored';
+
+-- pg_dump keeps what a DBA added or changed (a changed shipped row is the
+-- DBA's from then on) and what a DBA removed; the rows below come with the
+-- install script
 SELECT pg_catalog.pg_extension_config_dump('calendar_year', 'WHERE NOT builtin');
 SELECT pg_catalog.pg_extension_config_dump('calendar', 'WHERE NOT builtin');
+SELECT pg_catalog.pg_extension_config_dump('calendar_removed', '');
 
-GRANT SELECT ON calendar, calendar_year TO PUBLIC;
+GRANT SELECT ON calendar, calendar_year, calendar_removed TO PUBLIC;
 GRANT INSERT, UPDATE, DELETE ON calendar, calendar_year TO governance_admin;
+GRANT INSERT ON calendar_removed TO governance_admin;
+
+-- ---------------------------------------------------------------------------
+-- A DBA's changes to the shipped rows survive a dump and restore.  Any
+-- change to a shipped row notes its day (or year) in calendar_removed:
+-- - a row a DBA adds for a day (or year) the calendar ships replaces the
+--   shipped one;
+-- - a shipped row a DBA changes becomes the DBA's (builtin false: dumped);
+-- - a shipped row a DBA deletes is gone.
+-- Restored over a fresh install, calendar_removed's rows delete the shipped
+-- rows again, and the DBA's rows come back with the dump.  While pg_restore
+-- (or a plain dump) loads the data, check_function_bodies is off, and the
+-- restored rows of calendar_removed are the record: nothing is noted twice.
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION _calendar_note_removed(d date, y integer) RETURNS void
+LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $fn$
+    INSERT INTO @extschema@.calendar_removed (day, year)
+    SELECT d, y
+    WHERE pg_catalog.current_setting('check_function_bodies')::boolean
+      AND NOT EXISTS (SELECT 1 FROM @extschema@.calendar_removed r
+                      WHERE r.day IS NOT DISTINCT FROM d AND r.year IS NOT DISTINCT FROM y);
+$fn$;
+
+CREATE FUNCTION _calendar_replace() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    IF NEW.builtin THEN
+        RETURN NEW;
+    END IF;
+    IF TG_TABLE_NAME = 'calendar' THEN
+        DELETE FROM @extschema@.calendar c WHERE c.day OPERATOR(pg_catalog.=) NEW.day AND c.builtin;
+        IF FOUND THEN
+            PERFORM @extschema@._calendar_note_removed(NEW.day, NULL);
+        END IF;
+    ELSE
+        DELETE FROM @extschema@.calendar_year y WHERE y.year OPERATOR(pg_catalog.=) NEW.year AND y.builtin;
+        IF FOUND THEN
+            PERFORM @extschema@._calendar_note_removed(NULL, NEW.year);
+        END IF;
+    END IF;
+    RETURN NEW;
+END
+$fn$;
+
+CREATE FUNCTION _calendar_change() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    IF NOT OLD.builtin THEN
+        IF NEW.builtin THEN
+            RAISE EXCEPTION 'a row of your own cannot be made a shipped one'
+                USING ERRCODE = 'insufficient_privilege',
+                      DETAIL = 'Shipped rows (builtin) are left out of dumps: the row would be lost in a dump and restore.',
+                      HINT = 'Leave builtin false.';
+        END IF;
+        RETURN NEW;
+    END IF;
+    NEW.builtin := false;
+    IF TG_TABLE_NAME = 'calendar' THEN
+        PERFORM @extschema@._calendar_note_removed(OLD.day, NULL);
+    ELSE
+        PERFORM @extschema@._calendar_note_removed(NULL, OLD.year);
+    END IF;
+    RETURN NEW;
+END
+$fn$;
+
+CREATE FUNCTION _calendar_delete() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    -- (a shipped row replaced, or deleted again on restore: noted by the caller)
+    IF OLD.builtin AND pg_catalog.pg_trigger_depth() OPERATOR(pg_catalog.=) 1 THEN
+        IF TG_TABLE_NAME = 'calendar' THEN
+            PERFORM @extschema@._calendar_note_removed(OLD.day, NULL);
+        ELSE
+            PERFORM @extschema@._calendar_note_removed(NULL, OLD.year);
+        END IF;
+    END IF;
+    RETURN OLD;
+END
+$fn$;
+
+CREATE FUNCTION _calendar_removed_apply() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    -- restored (or added by hand): the shipped row goes; noted by a change of
+    -- ours (depth > 1), the change itself takes care of it
+    IF pg_catalog.pg_trigger_depth() OPERATOR(pg_catalog.=) 1 THEN
+        DELETE FROM @extschema@.calendar c WHERE c.day OPERATOR(pg_catalog.=) NEW.day AND c.builtin;
+        DELETE FROM @extschema@.calendar_year y WHERE y.year OPERATOR(pg_catalog.=) NEW.year AND y.builtin;
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+
+CREATE TRIGGER calendar_replace BEFORE INSERT ON calendar FOR EACH ROW EXECUTE FUNCTION _calendar_replace();
+CREATE TRIGGER calendar_change BEFORE UPDATE ON calendar FOR EACH ROW EXECUTE FUNCTION _calendar_change();
+CREATE TRIGGER calendar_delete BEFORE DELETE ON calendar FOR EACH ROW EXECUTE FUNCTION _calendar_delete();
+CREATE TRIGGER calendar_year_replace BEFORE INSERT ON calendar_year FOR EACH ROW EXECUTE FUNCTION _calendar_replace();
+CREATE TRIGGER calendar_year_change BEFORE UPDATE ON calendar_year FOR EACH ROW EXECUTE FUNCTION _calendar_change();
+CREATE TRIGGER calendar_year_delete BEFORE DELETE ON calendar_year FOR EACH ROW EXECUTE FUNCTION _calendar_delete();
+CREATE TRIGGER calendar_removed_apply AFTER INSERT ON calendar_removed FOR EACH ROW EXECUTE FUNCTION _calendar_removed_apply();
+REVOKE ALL ON FUNCTION _calendar_note_removed(date, integer), _calendar_replace(), _calendar_change(),
+    _calendar_delete(), _calendar_removed_apply() FROM PUBLIC;
+-- (the triggers run as the DBA who changes the calendar)
+GRANT EXECUTE ON FUNCTION _calendar_note_removed(date, integer) TO governance_admin;
 
 INSERT INTO calendar_year (year, source, published, builtin) VALUES
     (2024, '国务院办公厅关于2024年部分节假日安排的通知(国办发明电〔2023〕7号)', '2023-10-25', true),

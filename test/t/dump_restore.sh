@@ -114,6 +114,14 @@ q src "CREATE TABLE pay (id int, who text, cvv text, region text, created timest
        SELECT governance.place_hold('pay', 'alice', 'case 1');" >/dev/null ||
     die "src: could not set up governed tables"
 
+# a DBA's corrections of the shipped calendar: a changed row, a deleted one, a replaced one,
+# and a year of its own
+q src "UPDATE governance.calendar SET name = '春节 (corrected)' WHERE day = '2025-01-29';
+       DELETE FROM governance.calendar WHERE day = '2025-01-26';
+       INSERT INTO governance.calendar (day, kind, name) VALUES ('2025-02-08', 'holiday', 'no longer a working Saturday');
+       INSERT INTO governance.calendar_year (year, source) VALUES (2027, 'test notice');" >/dev/null ||
+    die "src: could not correct the calendar"
+
 # an erased subject's row kept under a hold: blocked at once (governance_restricted)
 q src "CREATE TABLE staff (id int PRIMARY KEY, email text);
        SELECT governance.bind('staff', 'jinpai-mail');
@@ -185,6 +193,9 @@ WITH t(tab, r) AS (
     UNION ALL SELECT 'sharing_log', x::text FROM governance.sharing_log x
     UNION ALL SELECT 'sharing_subject', x::text FROM governance.sharing_subject x
     UNION ALL SELECT 'restricted_rows', row(x.restriction, x.key, x.reason)::text FROM governance.restricted_rows x
+    UNION ALL SELECT 'calendar', row(x.day, x.kind, x.name, x.builtin)::text FROM governance.calendar x
+    UNION ALL SELECT 'calendar_year', row(x.year, x.source, x.builtin)::text FROM governance.calendar_year x
+    UNION ALL SELECT 'calendar_removed', row(x.day, x.year)::text FROM governance.calendar_removed x
 )
 SELECT tab, count(*), count(DISTINCT r), md5(string_agg(r, E'\n' ORDER BY r COLLATE "C"))
 FROM t GROUP BY tab
@@ -203,7 +214,7 @@ dups=$(awk -F'|' '$1 !~ /^seq / && $2 != $3 { printf "%s ", $1 }' "$work/src.fp"
 ntax_file=$(grep -c '^  - name:' "$(dirname "$0")/../../policies/taxonomy.yaml")
 grep -q "^taxonomy|$ntax_file|$ntax_file|" "$work/src.fp" || fail "src: taxonomy should have $ntax_file rows: $(grep '^taxonomy|' "$work/src.fp")"
 for tab in policy policy_history rule policy_category jurisdiction parameter_def parameter_setting recipient \
-           sharing_log sharing_subject restricted_rows; do
+           sharing_log sharing_subject restricted_rows calendar_removed; do
     grep -q "^$tab|" "$work/src.fp" || fail "src: table $tab is empty, the test would prove nothing"
 done
 
