@@ -10,30 +10,40 @@
  *
  *	  A kept row is known by its key: the values of the table's primary key
  *	  columns, or, without one, of all its columns of types whose text form
- *	  no session setting changes (integers, numeric, text, uuid, ...).  The
- *	  keys live in governance.restricted_rows under a restriction id, and
- *	  the table gets a RESTRICTIVE policy "governance_restricted", for
- *	  everyone, with one conjunct per restriction:
+ *	  no session setting changes and is the same by CAST as by the type's
+ *	  output (integers, numeric, text, uuid, ...).  The keys live in
+ *	  governance.restricted_rows under a restriction id, with the table
+ *	  they were noted in (a regclass: dumped by name), and the table gets a
+ *	  RESTRICTIVE policy "governance_restricted", for everyone, with one
+ *	  conjunct per restriction:
  *
  *		NOT governance._restricted_match('s.t'::regclass, <id>,
  *										 ARRAY[CAST(c1 AS text), ...])
  *
- *	  which loads the restriction's keys into a hash table once per
- *	  statement (in the call's fn_extra) and probes it per row, only on
- *	  tables that have kept rows.  It answers whether one key is kept, never
- *	  which keys are: the keys of a table without a primary key are row
- *	  values.  The policy itself is the source of truth for which
- *	  restrictions a table has and over which columns (read back from its
- *	  Vars, so renames and pg_dump/pg_restore keep it); the table and the
- *	  ids are all that restricted_rows holds.  _restricted_match answers
- *	  only for a table whose policy names that id, and answers "not kept"
- *	  to those who may see the rows (governance_admin, a retention run's or
- *	  an erasure's own statement).
+ *	  (for a key of one NOT NULL integer column, CAST(c1 AS bigint) instead
+ *	  of the array), which loads the restriction's keys into a hash table
+ *	  once per statement (in the call's fn_extra) and probes it per row,
+ *	  only on tables that have kept rows.  It answers whether one key is
+ *	  kept, never which keys are: the keys of a table without a primary key
+ *	  are row values.  It answers only for the table the keys were noted in
+ *	  or its inheritance tree, when that table's own policy names the id,
+ *	  and answers "not kept" to those who may see the rows (governance_admin,
+ *	  a retention run's or an erasure's own statement).
+ *
+ *	  The policy is the source of truth for which restrictions a table has
+ *	  and over which columns (read back from its Vars, so renames and
+ *	  pg_dump/pg_restore keep it).  The route pg_restore takes to recreate
+ *	  it is open to the table's owner too: what it restricted before is
+ *	  remembered for the transaction, so such a policy can add restrictions,
+ *	  never drop one.  The policy is not dropped, with its table or
+ *	  otherwise, while its keys exist (guard_drop.c, restrict_probe), and an
+ *	  untagged table keeps it and the guard's write triggers.
  *
  *	  A partition's or child's kept rows would show through its ancestors'
  *	  row security: erasure restricts every ancestor alike, and a table with
- *	  restrictions is attached or inherited only under an ancestor that has
- *	  them too (blocking_sync refuses otherwise).
+ *	  restrictions is attached or inherited only under an ancestor whose own
+ *	  policy (exactly the guard's, under forced row security) has them too
+ *	  (blocking_sync refuses otherwise).
  *
  *-------------------------------------------------------------------------
  */
