@@ -227,6 +227,38 @@ SELECT * FROM rst.employee ORDER BY emp_id;
 RESET ROLE;
 SELECT status, detail FROM governance.compliance_report() WHERE "check" = 'erasures to finish';
 
+-- ============================================================ a retention run destroys a kept row
+-- a row kept under a hold and destroyed by a retention run once the hold is
+-- released (its maximum passed) leaves no key behind to hide a later row
+SELECT governance.load_policy($y$
+policy: {name: rst-policy, version: "1", title: restrict test, controller: test, home_jurisdiction: cn}
+jurisdictions:
+  - {name: cn, include: [CN], source: "test"}
+rules:
+  retention:
+    - {id: rst.ops-delete, categories: [log.operation], anchor: created, maximum: P1D, action: delete,
+       source: "test: delete a day after creation"}
+$y$);
+CREATE TABLE rst.ops (id int PRIMARY KEY, who text, what text, created timestamptz);
+GRANT SELECT ON rst.ops TO rst_app;
+SELECT governance.bind('rst.ops', 'rst-policy');
+SELECT governance.tag('rst.ops', 'who', 'subject');
+SELECT governance.tag('rst.ops', 'what', 'category=log.operation');
+SELECT governance.tag('rst.ops', 'created', 'anchor=created');
+INSERT INTO rst.ops VALUES (1, 'erin', 'login', now() - interval '2 days'), (2, 'fred', 'login', now());
+SELECT governance.place_hold('rst.ops', 'erin', 'audit') AS ops_hold \gset
+SELECT * FROM governance.erase_subject('erin') ORDER BY 1, 2;
+SELECT count(*) AS ops_keys FROM governance.restricted_rows WHERE relid = 'rst.ops'::regclass;
+SELECT governance.release_hold(:ops_hold);
+CALL governance.run_retention('rst.ops', 100);
+SELECT count(*) AS ops_rows FROM rst.ops;
+SELECT count(*) AS ops_keys FROM governance.restricted_rows WHERE relid = 'rst.ops'::regclass;
+-- a new row with the same key is not hidden
+INSERT INTO rst.ops VALUES (1, 'gina', 'login', now());
+SET ROLE rst_app;
+SELECT id, who FROM rst.ops ORDER BY id;
+RESET ROLE;
+
 -- a dropped table's keys are forgotten at the next erasure
 SET pg_governance.allow_destructive_ddl = on;
 DROP TABLE rst.visit2;

@@ -334,6 +334,7 @@ extern void restrict_apply(Oid relid, RestrictPart *part);
 extern void restrict_check_write(GuardRel *g, HeapTuple tup, TupleDesc desc, const char *what);
 extern bool restrict_reads_column(Oid relid, const char *colname);
 extern void restrict_probe(Oid relid, const char *what);
+extern void restrict_prune(Oid relid);
 
 /* run.c */
 extern void retention_forget_run(void);

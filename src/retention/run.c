@@ -1710,6 +1710,11 @@ step_count(RunItem *item)
 	ListCell   *r;
 	ListCell   *lc;
 
+	/* an erased subject's kept rows that this run destroyed: their keys go (restrict.c) */
+	if (!run->dry_run)
+		foreach(lc, leaves)
+			restrict_prune(lfirst_oid(lc));
+
 	foreach(r, rules_of(item->root, leaves))
 	{
 		Tally		t = {0};

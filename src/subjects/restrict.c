@@ -753,6 +753,125 @@ restrict_probe(Oid relid, const char *what)
 	}
 }
 
+/* the keys of arr (jsonb) that sql, run on relid as its owner and the run, returns */
+static Datum *
+keys_without_rows(Oid relid, const char *sql, ArrayType *arr, int *n)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	GovSpi		spi;
+	Oid			atype[1] = {JSONBARRAYOID};
+	Datum		aval[1] = {PointerGetDatum(arr)};
+	Datum	   *keys;
+	uint64		i;
+
+	gov_spi_begin_as(&spi, relation_owner(relid));
+	blocking_job_begin(relid);
+	PG_TRY();
+	{
+		if (SPI_execute_with_args(sql, 1, atype, aval, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "pg_governance: could not look for kept rows");
+	}
+	PG_FINALLY();
+	{
+		blocking_job_end();
+	}
+	PG_END_TRY();
+	*n = (int) SPI_processed;
+	MemoryContextSwitchTo(cxt);
+	keys = palloc(sizeof(Datum) * (*n + 1));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+
+		keys[i] = PointerGetDatum(PG_DETOAST_DATUM_COPY(SPI_getbinval(SPI_tuptable->vals[i],
+																	   SPI_tuptable->tupdesc, 1, &isnull)));
+	}
+	gov_spi_end(&spi);
+	MemoryContextSwitchTo(cxt);
+	return keys;
+}
+
+/*
+ * Forget the keys of relid's kept rows that are gone, destroyed by a
+ * retention run at their maximum, so that no later row with the same key
+ * is hidden.  The keys noted in relid are looked for in it as its owner,
+ * as the run's own statement (which sees kept rows): a hash anti-join, one
+ * scan of the table, only on tables with kept rows.
+ */
+void
+restrict_prune(Oid relid)
+{
+	List	   *parts;
+	ListCell   *lc;
+
+	if (!OidIsValid(keys_function()) || (parts = restrict_parts(relid)) == NIL)
+		return;
+	foreach(lc, parts)
+	{
+		RestrictPart *p = lfirst(lc);
+		MemoryContext cxt = CurrentMemoryContext;
+		GovSpi		spi;
+		Oid			types[2] = {INT8OID, OIDOID};
+		Datum		values[2] = {Int64GetDatum(p->id), ObjectIdGetDatum(relid)};
+		Datum	   *keys;
+		int			nkeys;
+		ArrayType  *arr;
+		StringInfoData sql;
+		ListCell   *c;
+		uint64		i;
+
+		gov_spi_begin_own(&spi, true);
+		if (SPI_execute_with_args("SELECT pg_catalog.to_jsonb(r.key) FROM governance.restricted_rows r "
+								  "WHERE r.restriction OPERATOR(pg_catalog.=) $1 AND r.relid OPERATOR(pg_catalog.=) $2",
+								  2, types, values, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "pg_governance: could not read restricted rows");
+		nkeys = (int) SPI_processed;
+		MemoryContextSwitchTo(cxt);
+		keys = palloc(sizeof(Datum) * (nkeys + 1));
+		for (i = 0; i < SPI_processed; i++)
+		{
+			bool		isnull;
+
+			keys[i] = PointerGetDatum(PG_DETOAST_DATUM_COPY(SPI_getbinval(SPI_tuptable->vals[i],
+																		   SPI_tuptable->tupdesc, 1, &isnull)));
+		}
+		gov_spi_end(&spi);
+		MemoryContextSwitchTo(cxt);
+		if (nkeys == 0)
+			continue;
+		arr = construct_array(keys, nkeys, JSONBOID, -1, false, TYPALIGN_INT);
+
+		/* the keys no row of the table has any more */
+		initStringInfo(&sql);
+		appendStringInfoString(&sql, "SELECT k.k FROM pg_catalog.unnest($1) k(k) LEFT JOIN ONLY ");
+		appendStringInfo(&sql, "%s x ON pg_catalog.to_jsonb(ARRAY[",
+						 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid)));
+		foreach(c, p->columns)
+			appendStringInfo(&sql, "%sCAST(x.%s AS pg_catalog.text)", foreach_current_index(c) ? ", " : "",
+							 quote_identifier(lfirst(c)));
+		appendStringInfoString(&sql, "]) OPERATOR(pg_catalog.=) k.k WHERE x.ctid IS NULL");
+		keys = keys_without_rows(relid, sql.data, arr, &nkeys);
+		if (nkeys == 0)
+			continue;
+
+		/* ... are forgotten */
+		{
+			Oid			dtypes[3] = {INT8OID, OIDOID, JSONBARRAYOID};
+			Datum		dvals[3] = {Int64GetDatum(p->id), ObjectIdGetDatum(relid),
+			PointerGetDatum(construct_array(keys, nkeys, JSONBOID, -1, false, TYPALIGN_INT))};
+
+			gov_spi_begin_own(&spi, true);
+			if (SPI_execute_with_args("DELETE FROM governance.restricted_rows r "
+									  "WHERE r.restriction OPERATOR(pg_catalog.=) $1 AND r.relid OPERATOR(pg_catalog.=) $2 "
+									  "AND pg_catalog.to_jsonb(r.key) OPERATOR(pg_catalog.=) ANY ($3)",
+									  3, dtypes, dvals, NULL, false, 0) != SPI_OK_DELETE)
+				elog(ERROR, "pg_governance: could not forget restricted rows");
+			gov_spi_end(&spi);
+			MemoryContextSwitchTo(cxt);
+		}
+	}
+}
+
 /* ------------------------------------------------------------ reads and writes */
 
 /* does relid's governance_restricted policy (as the relcache has it) name id? */
