@@ -63,10 +63,23 @@ SELECT day, kind, name, builtin FROM governance.calendar
 WHERE day IN ('2025-01-26', '2025-01-29', '2025-02-08') ORDER BY day;
 SELECT day, year FROM governance.calendar_removed ORDER BY day;
 SELECT governance.is_working_day('2025-01-26') AS sun_worked, governance.is_working_day('2025-02-08') AS sat_worked;
--- what a restore does with a noted day: the shipped row goes again
+-- a deletion with check_function_bodies off (as pg_restore runs) is noted too
+SET LOCAL check_function_bodies = off;
+DELETE FROM governance.calendar WHERE day = '2025-04-04';
+RESET check_function_bodies;
+SELECT count(*) AS noted FROM governance.calendar_removed WHERE day = '2025-04-04';
+-- what a restore does with a noted day: the shipped row goes again, and the
+-- note is not added twice
+SELECT set_config('governance.shipping_calendar', 'on', true) IS NOT NULL AS shipping;
 INSERT INTO governance.calendar (day, kind, name, builtin) VALUES ('2025-01-26', 'workday', 'shipped again', true);
+SELECT set_config('governance.shipping_calendar', 'off', true) IS NOT NULL AS shipped;
 INSERT INTO governance.calendar_removed (day) VALUES ('2025-01-26');
 SELECT count(*) AS shipped_again FROM governance.calendar WHERE day = '2025-01-26';
+SELECT count(*) AS notes FROM governance.calendar_removed WHERE day = '2025-01-26';
+SAVEPOINT s;
+-- only the extension ships rows, and a row of one's own stays one's own
+INSERT INTO governance.calendar (day, kind, name, builtin) VALUES ('2025-10-08', 'holiday', 'x', true);
+ROLLBACK TO s;
 UPDATE governance.calendar SET builtin = true WHERE day = '2025-02-08';
 ROLLBACK;
 -- a DBA extends the calendar with a year

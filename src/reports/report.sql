@@ -230,10 +230,12 @@ BEGIN
                   WHERE r.reason LIKE '%legal hold'
                     AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid OPERATOR(pg_catalog.=) r.relid)
                   GROUP BY r.relid) k
-            WHERE NOT EXISTS (SELECT 1 FROM @extschema@.hold h
-                              WHERE h.released_at IS NULL
-                                AND (h.relation OPERATOR(pg_catalog.=) k.relid
-                                     OR h.relation OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT pg_partition_ancestors(k.relid)))))
+            -- (a hold on the table or an ancestor, partition parent or inheritance parent)
+            WHERE NOT EXISTS (WITH RECURSIVE up(r) AS (
+                                  SELECT k.relid::pg_catalog.oid
+                                  UNION SELECT i.inhparent FROM pg_inherits i JOIN up ON i.inhrelid OPERATOR(pg_catalog.=) up.r)
+                              SELECT 1 FROM @extschema@.hold h JOIN up ON h.relation::pg_catalog.oid OPERATOR(pg_catalog.=) up.r
+                              WHERE h.released_at IS NULL)
             ORDER BY k.relid::text COLLATE "C";
         IF NOT FOUND THEN
             RETURN QUERY SELECT 'erasures to finish', 'ok',

@@ -61,16 +61,15 @@ GRANT INSERT ON calendar_removed TO governance_admin;
 -- - a shipped row a DBA changes becomes the DBA's (builtin false: dumped);
 -- - a shipped row a DBA deletes is gone.
 -- Restored over a fresh install, calendar_removed's rows delete the shipped
--- rows again, and the DBA's rows come back with the dump.  While pg_restore
--- (or a plain dump) loads the data, check_function_bodies is off, and the
--- restored rows of calendar_removed are the record: nothing is noted twice.
+-- rows again, and the DBA's rows come back with the dump.  A day is noted
+-- once: a restored note of a day already noted (the DBA's row for it was
+-- restored first) is not added again.  Only the install script ships rows.
 -- ---------------------------------------------------------------------------
 CREATE FUNCTION _calendar_note_removed(d date, y integer) RETURNS void
 LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $fn$
     INSERT INTO @extschema@.calendar_removed (day, year)
     SELECT d, y
-    WHERE pg_catalog.current_setting('check_function_bodies')::boolean
-      AND NOT EXISTS (SELECT 1 FROM @extschema@.calendar_removed r
+    WHERE NOT EXISTS (SELECT 1 FROM @extschema@.calendar_removed r
                       WHERE r.day IS NOT DISTINCT FROM d AND r.year IS NOT DISTINCT FROM y);
 $fn$;
 
@@ -78,6 +77,12 @@ CREATE FUNCTION _calendar_replace() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
     IF NEW.builtin THEN
+        IF pg_catalog.current_setting('governance.shipping_calendar', true) IS DISTINCT FROM 'on' THEN
+            RAISE EXCEPTION 'only the extension ships calendar rows'
+                USING ERRCODE = 'insufficient_privilege',
+                      DETAIL = 'Shipped rows (builtin) are left out of dumps: the row would be lost in a dump and restore.',
+                      HINT = 'Insert the row with builtin false (the default): it is yours, and dumped.';
+        END IF;
         RETURN NEW;
     END IF;
     IF TG_TABLE_NAME = 'calendar' THEN
@@ -141,7 +146,12 @@ BEGIN
         DELETE FROM @extschema@.calendar c WHERE c.day OPERATOR(pg_catalog.=) NEW.day AND c.builtin;
         DELETE FROM @extschema@.calendar_year y WHERE y.year OPERATOR(pg_catalog.=) NEW.year AND y.builtin;
     END IF;
-    RETURN NULL;
+    -- noted already: once is enough
+    IF EXISTS (SELECT 1 FROM @extschema@.calendar_removed r
+               WHERE r.day IS NOT DISTINCT FROM NEW.day AND r.year IS NOT DISTINCT FROM NEW.year) THEN
+        RETURN NULL;
+    END IF;
+    RETURN NEW;
 END
 $fn$;
 
@@ -151,12 +161,14 @@ CREATE TRIGGER calendar_delete BEFORE DELETE ON calendar FOR EACH ROW EXECUTE FU
 CREATE TRIGGER calendar_year_replace BEFORE INSERT ON calendar_year FOR EACH ROW EXECUTE FUNCTION _calendar_replace();
 CREATE TRIGGER calendar_year_change BEFORE UPDATE ON calendar_year FOR EACH ROW EXECUTE FUNCTION _calendar_change();
 CREATE TRIGGER calendar_year_delete BEFORE DELETE ON calendar_year FOR EACH ROW EXECUTE FUNCTION _calendar_delete();
-CREATE TRIGGER calendar_removed_apply AFTER INSERT ON calendar_removed FOR EACH ROW EXECUTE FUNCTION _calendar_removed_apply();
+CREATE TRIGGER calendar_removed_apply BEFORE INSERT ON calendar_removed FOR EACH ROW EXECUTE FUNCTION _calendar_removed_apply();
 REVOKE ALL ON FUNCTION _calendar_note_removed(date, integer), _calendar_replace(), _calendar_change(),
     _calendar_delete(), _calendar_removed_apply() FROM PUBLIC;
 -- (the triggers run as the DBA who changes the calendar)
 GRANT EXECUTE ON FUNCTION _calendar_note_removed(date, integer) TO governance_admin;
 
+-- (the shipped rows; no one else may insert builtin rows)
+SELECT pg_catalog.set_config('governance.shipping_calendar', 'on', true);
 INSERT INTO calendar_year (year, source, published, builtin) VALUES
     (2024, '国务院办公厅关于2024年部分节假日安排的通知(国办发明电〔2023〕7号)', '2023-10-25', true),
     (2025, '国务院办公厅关于2025年部分节假日安排的通知(国办发明电〔2024〕12号);依据2024年11月修订的《全国年节及纪念日放假办法》,春节、劳动节各增加1天', '2024-11-12', true),
@@ -209,6 +221,8 @@ FROM (VALUES
     ('2026-05-09', '劳动节调休上班'),
     ('2026-09-20', '国庆节调休上班'), ('2026-10-10', '国庆节调休上班')
 ) w(day, name);
+
+SELECT pg_catalog.set_config('governance.shipping_calendar', 'off', true);
 
 -- Is d a working day?  NULL when d's year is not in calendar_year.
 CREATE FUNCTION is_working_day(d date) RETURNS boolean

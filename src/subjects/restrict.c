@@ -191,6 +191,26 @@ find_id_walker(Node *node, IdFinder *f)
 }
 
 /*
+ * The bigint form's key: one column of an integer type, as it is or cast
+ * to bigint, nothing else.
+ */
+static bool
+integer_column_arg(Node *arg)
+{
+	Oid			t;
+
+	if (IsA(arg, FuncExpr) && list_length(((FuncExpr *) arg)->args) == 1 &&
+		((FuncExpr *) arg)->funcformat != COERCE_EXPLICIT_CALL)
+		arg = linitial(((FuncExpr *) arg)->args);
+	else if (IsA(arg, RelabelType))
+		arg = (Node *) ((RelabelType *) arg)->arg;
+	if (!IsA(arg, Var))
+		return false;
+	t = getBaseType(((Var *) arg)->vartype);
+	return t == INT2OID || t == INT4OID || t == INT8OID;
+}
+
+/*
  * One conjunct of the policy as (id, column names): NOT of a call of
  * _restricted_match whose id is a constant and whose key array holds the
  * table's own columns, in order (or, in the bigint form, one column).  NULL for anything of another shape (a
@@ -211,7 +231,7 @@ parse_conjunct(Oid relid, Node *conj, Oid funcid, Oid funcid_int)
 	if (!IsA(call, FuncExpr) || list_length(call->args) != 3)
 		return NULL;
 	if (!(call->funcid == funcid && IsA(lthird(call->args), ArrayExpr)) &&
-		!(call->funcid == funcid_int && list_length(pull_var_clause(lthird(call->args), 0)) == 1))
+		!(call->funcid == funcid_int && integer_column_arg(lthird(call->args))))
 		return NULL;
 	(void) find_id_walker((Node *) call, &f);
 	if (!f.found)
@@ -791,12 +811,79 @@ keys_without_rows(Oid relid, const char *sql, ArrayType *arr, int *n)
 	return keys;
 }
 
+/* forget the keys of restriction p noted in relid that no row of relid has */
+static void
+prune_part(Oid relid, RestrictPart *p)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	GovSpi		spi;
+	Oid			types[2] = {INT8OID, OIDOID};
+	Datum		values[2] = {Int64GetDatum(p->id), ObjectIdGetDatum(relid)};
+	Datum	   *keys;
+	int			nkeys;
+	ArrayType  *arr;
+	StringInfoData sql;
+	ListCell   *c;
+	uint64		i;
+
+	gov_spi_begin_own(&spi, true);
+	if (SPI_execute_with_args("SELECT pg_catalog.to_jsonb(r.key) FROM governance.restricted_rows r "
+							  "WHERE r.restriction OPERATOR(pg_catalog.=) $1 AND r.relid OPERATOR(pg_catalog.=) $2",
+							  2, types, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "pg_governance: could not read restricted rows");
+	nkeys = (int) SPI_processed;
+	MemoryContextSwitchTo(cxt);
+	keys = palloc(sizeof(Datum) * (nkeys + 1));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+
+		keys[i] = PointerGetDatum(PG_DETOAST_DATUM_COPY(SPI_getbinval(SPI_tuptable->vals[i],
+																	   SPI_tuptable->tupdesc, 1, &isnull)));
+	}
+	gov_spi_end(&spi);
+	MemoryContextSwitchTo(cxt);
+	if (nkeys == 0)
+		return;
+	arr = construct_array(keys, nkeys, JSONBOID, -1, false, TYPALIGN_INT);
+
+	/* the keys no row of the table has any more */
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT k.k FROM pg_catalog.unnest($1) k(k) LEFT JOIN ONLY ");
+	appendStringInfo(&sql, "%s x ON pg_catalog.to_jsonb(ARRAY[",
+					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid)));
+	foreach(c, p->columns)
+		appendStringInfo(&sql, "%sCAST(x.%s AS pg_catalog.text)", foreach_current_index(c) ? ", " : "",
+						 quote_identifier(lfirst(c)));
+	appendStringInfoString(&sql, "]) OPERATOR(pg_catalog.=) k.k WHERE x.ctid IS NULL");
+	keys = keys_without_rows(relid, sql.data, arr, &nkeys);
+	if (nkeys == 0)
+		return;
+
+	/* ... are forgotten */
+	{
+		Oid			dtypes[3] = {INT8OID, OIDOID, JSONBARRAYOID};
+		Datum		dvals[3] = {Int64GetDatum(p->id), ObjectIdGetDatum(relid),
+		PointerGetDatum(construct_array(keys, nkeys, JSONBOID, -1, false, TYPALIGN_INT))};
+
+		gov_spi_begin_own(&spi, true);
+		if (SPI_execute_with_args("DELETE FROM governance.restricted_rows r "
+								  "WHERE r.restriction OPERATOR(pg_catalog.=) $1 AND r.relid OPERATOR(pg_catalog.=) $2 "
+								  "AND pg_catalog.to_jsonb(r.key) OPERATOR(pg_catalog.=) ANY ($3)",
+								  3, dtypes, dvals, NULL, false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "pg_governance: could not forget restricted rows");
+		gov_spi_end(&spi);
+		MemoryContextSwitchTo(cxt);
+	}
+}
+
 /*
  * Forget the keys of relid's kept rows that are gone, destroyed by a
  * retention run at their maximum, so that no later row with the same key
  * is hidden.  The keys noted in relid are looked for in it as its owner,
  * as the run's own statement (which sees kept rows): a hash anti-join, one
- * scan of the table, only on tables with kept rows.
+ * scan of the table, only on tables with kept rows.  The caller (run.c)
+ * calls it only where no row security of the owner's takes part.
  */
 void
 restrict_prune(Oid relid)
@@ -809,66 +896,18 @@ restrict_prune(Oid relid)
 	foreach(lc, parts)
 	{
 		RestrictPart *p = lfirst(lc);
-		MemoryContext cxt = CurrentMemoryContext;
-		GovSpi		spi;
-		Oid			types[2] = {INT8OID, OIDOID};
-		Datum		values[2] = {Int64GetDatum(p->id), ObjectIdGetDatum(relid)};
-		Datum	   *keys;
-		int			nkeys;
-		ArrayType  *arr;
-		StringInfoData sql;
-		ListCell   *c;
-		uint64		i;
+		ListCell   *o;
+		int			uses = 0;
 
-		gov_spi_begin_own(&spi, true);
-		if (SPI_execute_with_args("SELECT pg_catalog.to_jsonb(r.key) FROM governance.restricted_rows r "
-								  "WHERE r.restriction OPERATOR(pg_catalog.=) $1 AND r.relid OPERATOR(pg_catalog.=) $2",
-								  2, types, values, NULL, true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "pg_governance: could not read restricted rows");
-		nkeys = (int) SPI_processed;
-		MemoryContextSwitchTo(cxt);
-		keys = palloc(sizeof(Datum) * (nkeys + 1));
-		for (i = 0; i < SPI_processed; i++)
-		{
-			bool		isnull;
-
-			keys[i] = PointerGetDatum(PG_DETOAST_DATUM_COPY(SPI_getbinval(SPI_tuptable->vals[i],
-																		   SPI_tuptable->tupdesc, 1, &isnull)));
-		}
-		gov_spi_end(&spi);
-		MemoryContextSwitchTo(cxt);
-		if (nkeys == 0)
-			continue;
-		arr = construct_array(keys, nkeys, JSONBOID, -1, false, TYPALIGN_INT);
-
-		/* the keys no row of the table has any more */
-		initStringInfo(&sql);
-		appendStringInfoString(&sql, "SELECT k.k FROM pg_catalog.unnest($1) k(k) LEFT JOIN ONLY ");
-		appendStringInfo(&sql, "%s x ON pg_catalog.to_jsonb(ARRAY[",
-						 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid)));
-		foreach(c, p->columns)
-			appendStringInfo(&sql, "%sCAST(x.%s AS pg_catalog.text)", foreach_current_index(c) ? ", " : "",
-							 quote_identifier(lfirst(c)));
-		appendStringInfoString(&sql, "]) OPERATOR(pg_catalog.=) k.k WHERE x.ctid IS NULL");
-		keys = keys_without_rows(relid, sql.data, arr, &nkeys);
-		if (nkeys == 0)
-			continue;
-
-		/* ... are forgotten */
-		{
-			Oid			dtypes[3] = {INT8OID, OIDOID, JSONBARRAYOID};
-			Datum		dvals[3] = {Int64GetDatum(p->id), ObjectIdGetDatum(relid),
-			PointerGetDatum(construct_array(keys, nkeys, JSONBOID, -1, false, TYPALIGN_INT))};
-
-			gov_spi_begin_own(&spi, true);
-			if (SPI_execute_with_args("DELETE FROM governance.restricted_rows r "
-									  "WHERE r.restriction OPERATOR(pg_catalog.=) $1 AND r.relid OPERATOR(pg_catalog.=) $2 "
-									  "AND pg_catalog.to_jsonb(r.key) OPERATOR(pg_catalog.=) ANY ($3)",
-									  3, dtypes, dvals, NULL, false, 0) != SPI_OK_DELETE)
-				elog(ERROR, "pg_governance: could not forget restricted rows");
-			gov_spi_end(&spi);
-			MemoryContextSwitchTo(cxt);
-		}
+		/*
+		 * An id in two conjuncts (a look-alike added through the pg_restore
+		 * route, over other columns) cannot say which columns its keys are
+		 * of: its keys stay.
+		 */
+		foreach(o, parts)
+			uses += ((RestrictPart *) lfirst(o))->id == p->id;
+		if (uses == 1)
+			prune_part(relid, p);
 	}
 }
 
