@@ -73,6 +73,13 @@ LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $fn$
                       WHERE r.day IS NOT DISTINCT FROM d AND r.year IS NOT DISTINCT FROM y);
 $fn$;
 
+-- ... of a row of calendar (its day) or of calendar_year (its year)
+CREATE FUNCTION _calendar_note_row(r jsonb) RETURNS void
+LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $fn$
+    SELECT @extschema@._calendar_note_removed((r OPERATOR(pg_catalog.->>) 'day')::date,
+                                              (r OPERATOR(pg_catalog.->>) 'year')::integer);
+$fn$;
+
 CREATE FUNCTION _calendar_replace() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
@@ -113,11 +120,7 @@ BEGIN
         RETURN NEW;
     END IF;
     NEW.builtin := false;
-    IF TG_TABLE_NAME = 'calendar' THEN
-        PERFORM @extschema@._calendar_note_removed(OLD.day, NULL);
-    ELSE
-        PERFORM @extschema@._calendar_note_removed(NULL, OLD.year);
-    END IF;
+    PERFORM @extschema@._calendar_note_row(pg_catalog.to_jsonb(OLD));
     RETURN NEW;
 END
 $fn$;
@@ -127,11 +130,7 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
     -- (a shipped row replaced, or deleted again on restore: noted by the caller)
     IF OLD.builtin AND pg_catalog.pg_trigger_depth() OPERATOR(pg_catalog.=) 1 THEN
-        IF TG_TABLE_NAME = 'calendar' THEN
-            PERFORM @extschema@._calendar_note_removed(OLD.day, NULL);
-        ELSE
-            PERFORM @extschema@._calendar_note_removed(NULL, OLD.year);
-        END IF;
+        PERFORM @extschema@._calendar_note_row(pg_catalog.to_jsonb(OLD));
     END IF;
     RETURN OLD;
 END
@@ -162,10 +161,10 @@ CREATE TRIGGER calendar_year_replace BEFORE INSERT ON calendar_year FOR EACH ROW
 CREATE TRIGGER calendar_year_change BEFORE UPDATE ON calendar_year FOR EACH ROW EXECUTE FUNCTION _calendar_change();
 CREATE TRIGGER calendar_year_delete BEFORE DELETE ON calendar_year FOR EACH ROW EXECUTE FUNCTION _calendar_delete();
 CREATE TRIGGER calendar_removed_apply BEFORE INSERT ON calendar_removed FOR EACH ROW EXECUTE FUNCTION _calendar_removed_apply();
-REVOKE ALL ON FUNCTION _calendar_note_removed(date, integer), _calendar_replace(), _calendar_change(),
-    _calendar_delete(), _calendar_removed_apply() FROM PUBLIC;
+REVOKE ALL ON FUNCTION _calendar_note_removed(date, integer), _calendar_note_row(jsonb), _calendar_replace(),
+    _calendar_change(), _calendar_delete(), _calendar_removed_apply() FROM PUBLIC;
 -- (the triggers run as the DBA who changes the calendar)
-GRANT EXECUTE ON FUNCTION _calendar_note_removed(date, integer) TO governance_admin;
+GRANT EXECUTE ON FUNCTION _calendar_note_removed(date, integer), _calendar_note_row(jsonb) TO governance_admin;
 
 -- (the shipped rows; no one else may insert builtin rows)
 SELECT pg_catalog.set_config('governance.shipping_calendar', 'on', true);

@@ -773,6 +773,29 @@ restrict_probe(Oid relid, const char *what)
 	}
 }
 
+/*
+ * The first column of SPI_tuptable (a varlena), copied into cxt, as many
+ * as there are rows (*n); the caller ends the SPI section.
+ */
+static Datum *
+first_column_copy(MemoryContext cxt, int *n)
+{
+	Datum	   *out = MemoryContextAlloc(cxt, sizeof(Datum) * (SPI_processed + 1));
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	uint64		i;
+
+	*n = (int) SPI_processed;
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+
+		out[i] = PointerGetDatum(PG_DETOAST_DATUM_COPY(SPI_getbinval(SPI_tuptable->vals[i],
+																	  SPI_tuptable->tupdesc, 1, &isnull)));
+	}
+	MemoryContextSwitchTo(old);
+	return out;
+}
+
 /* the keys of arr (jsonb) that sql, run on relid as its owner and the run, returns */
 static Datum *
 keys_without_rows(Oid relid, const char *sql, ArrayType *arr, int *n)
@@ -782,7 +805,6 @@ keys_without_rows(Oid relid, const char *sql, ArrayType *arr, int *n)
 	Oid			atype[1] = {JSONBARRAYOID};
 	Datum		aval[1] = {PointerGetDatum(arr)};
 	Datum	   *keys;
-	uint64		i;
 
 	gov_spi_begin_as(&spi, relation_owner(relid));
 	blocking_job_begin(relid);
@@ -796,16 +818,7 @@ keys_without_rows(Oid relid, const char *sql, ArrayType *arr, int *n)
 		blocking_job_end();
 	}
 	PG_END_TRY();
-	*n = (int) SPI_processed;
-	MemoryContextSwitchTo(cxt);
-	keys = palloc(sizeof(Datum) * (*n + 1));
-	for (i = 0; i < SPI_processed; i++)
-	{
-		bool		isnull;
-
-		keys[i] = PointerGetDatum(PG_DETOAST_DATUM_COPY(SPI_getbinval(SPI_tuptable->vals[i],
-																	   SPI_tuptable->tupdesc, 1, &isnull)));
-	}
+	keys = first_column_copy(cxt, n);
 	gov_spi_end(&spi);
 	MemoryContextSwitchTo(cxt);
 	return keys;
@@ -824,23 +837,13 @@ prune_part(Oid relid, RestrictPart *p)
 	ArrayType  *arr;
 	StringInfoData sql;
 	ListCell   *c;
-	uint64		i;
 
 	gov_spi_begin_own(&spi, true);
 	if (SPI_execute_with_args("SELECT pg_catalog.to_jsonb(r.key) FROM governance.restricted_rows r "
 							  "WHERE r.restriction OPERATOR(pg_catalog.=) $1 AND r.relid OPERATOR(pg_catalog.=) $2",
 							  2, types, values, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "pg_governance: could not read restricted rows");
-	nkeys = (int) SPI_processed;
-	MemoryContextSwitchTo(cxt);
-	keys = palloc(sizeof(Datum) * (nkeys + 1));
-	for (i = 0; i < SPI_processed; i++)
-	{
-		bool		isnull;
-
-		keys[i] = PointerGetDatum(PG_DETOAST_DATUM_COPY(SPI_getbinval(SPI_tuptable->vals[i],
-																	   SPI_tuptable->tupdesc, 1, &isnull)));
-	}
+	keys = first_column_copy(cxt, &nkeys);
 	gov_spi_end(&spi);
 	MemoryContextSwitchTo(cxt);
 	if (nkeys == 0)
