@@ -72,6 +72,17 @@ EXPLAIN (COSTS OFF) SELECT * FROM rst.employee;
 -- the policy's function says whether one key is kept, never which keys are
 SELECT governance._restricted_match('rst.employee', :emp_rid, 1::bigint) AS one_is_kept,
        governance._restricted_match('rst.employee', :emp_rid, 2::bigint) AS two_is_kept;
+-- bad input: NULLs (strict), a table that is not one, a role with no right on the table
+SELECT governance._restricted_match('rst.employee', NULL, 1::bigint) IS NULL AS strict;
+SELECT governance._restricted_match('pg_class', :emp_rid, 1::bigint);
+RESET ROLE;
+SELECT 'rst.employee'::regclass::oid AS emp_oid \gset
+CREATE ROLE rst_nobody;
+SET ROLE rst_nobody;
+SELECT governance._restricted_match(:'emp_oid'::regclass, :emp_rid, 1::bigint);
+RESET ROLE;
+DROP ROLE rst_nobody;
+SET ROLE rst_app;
 -- the keys are not the application's to read
 SELECT * FROM governance.restricted_rows;
 SELECT governance._restricted_match('rst.employee', 1, 1::bigint);
