@@ -24,6 +24,7 @@ OBJS = \
 	src/retention/lifecycle.o \
 	src/retention/blocking.o \
 	src/retention/run.o \
+	src/retention/run_delete.o \
 	src/retention/anonymize.o \
 	src/sharing/sharing_log.o \
 	src/sharing/decide.o \
@@ -72,7 +73,7 @@ DATA_built = pg_governance--$(EXTVERSION).sql pg_governance--0.1--0.2.sql
 # governance.load_bundled_policy() looks for them.
 DATA_policies = $(wildcard policies/*.yaml)
 
-REGRESS = types policy_load labels guard guard_prepare escalation owner_escapes violating_rows anonymize retention sharing_log sharing subjects restrict discovery reports requests
+REGRESS = types policy_load labels guard guard_prepare escalation owner_escapes violating_rows anonymize retention run_delete sharing_log sharing subjects restrict discovery reports requests
 REGRESS_OPTS = --inputdir=. --load-extension=pg_governance
 # isolation tests (specs/*.spec): concurrent sessions
 ISOLATION = guard_concurrency guard_races retention_concurrency sharing_policy_change

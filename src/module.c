@@ -47,4 +47,5 @@ _PG_init(void)
 	guard_prepare_init();
 	guard_drop_init();
 	blocking_init();
+	run_delete_init();
 }

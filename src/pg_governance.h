@@ -247,6 +247,7 @@ extern char *guard_column_type_problem(const char *colname, Oid typid,
 /* guard.c */
 extern void guard_probe(Oid relid, const char *what);
 extern Datum governance_guard_row(PG_FUNCTION_ARGS);
+extern Datum governance_guard_delete(PG_FUNCTION_ARGS);
 struct ExprState;
 extern struct ExprState *guard_check_state(Oid relid, FuncExpr *expr);
 
@@ -297,6 +298,11 @@ extern bool life_anchor_before(Datum value, Datum cutoff, Oid typid);
 
 /* blocking.c: rows whose residence has ended, hidden by row security */
 extern void blocking_init(void);
+
+/* run_delete.c: a run's batch DELETE without the guard's row trigger */
+extern void run_delete_init(void);
+extern void run_delete_arm(Oid relid, const char *sql);
+extern void run_delete_disarm(void);
 extern void blocking_sync(Oid relid, bool governed);
 extern void blocking_check_write(GuardRel *g, HeapTuple tup, TupleDesc desc,
 								 const char *what);
