@@ -107,6 +107,149 @@ SET ROLE rd_admin;
 SELECT id FROM ev ORDER BY id;
 RESET ROLE;
 
+-- the rows that stay past their maximum are counted (blocked): the held
+-- row and the row inside its minimum
+SELECT run_id = (SELECT min(run_id) FROM governance.retention_runs WHERE relation = 'public.ev') AS first_run,
+       rule_id, blocked, deleted
+FROM governance.retention_runs WHERE relation = 'public.ev' AND rule_id = 'rd.events' ORDER BY run_id;
+
+-- Many rows on one anchor (more than a batch), an index in descending
+-- order, no index at all: every due row goes, and no other; with nothing
+-- kept, no row is left blocked, and the run knows it without counting.
+CREATE FUNCTION rd_fill(t regclass) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('INSERT INTO %s SELECT g, ''u'' || g, now() - interval ''2 years'' + CASE WHEN g <= 25 THEN interval ''0'' ELSE g * interval ''1 hour'' END
+                    FROM generate_series(1, 40) g', t);
+    EXECUTE format('INSERT INTO %s SELECT g, ''u'' || g, now() + g * interval ''1 hour'' FROM generate_series(41, 45) g', t);
+END $$;
+CREATE TABLE ev_asc (id int, who text, created timestamptz);
+CREATE INDEX ON ev_asc (created);
+CREATE TABLE ev_desc (id int, who text, created timestamptz);
+CREATE INDEX ON ev_desc (created DESC);
+CREATE TABLE ev_none (id int, who text, created timestamptz);
+SELECT governance.bind(t, 'test-run-delete'), governance.tag(t, 'who', 'category=log.operation'),
+       governance.tag(t, 'created', 'anchor=created'), rd_fill(t)
+FROM unnest('{ev_asc,ev_desc,ev_none}'::regclass[]) t;
+SET client_min_messages = debug1;
+CALL governance.run_retention('ev_asc', 4);
+RESET client_min_messages;
+CALL governance.run_retention('ev_desc', 4);
+CALL governance.run_retention('ev_none', 4);
+SELECT relation, deleted, blocked, batches FROM governance.retention_runs
+WHERE relation IN ('public.ev_asc', 'public.ev_desc', 'public.ev_none') ORDER BY relation;
+SET pg_governance.allow_destructive_ddl = on;
+SELECT (SELECT array_agg(id ORDER BY id) FROM ev_asc) AS asc_left,
+       (SELECT array_agg(id ORDER BY id) FROM ev_desc) AS desc_left,
+       (SELECT array_agg(id ORDER BY id) FROM ev_none) AS none_left;
+DROP TABLE ev_asc, ev_desc, ev_none;
+DROP FUNCTION rd_fill(regclass);
+
+-- The owner's code that PostgreSQL runs while it plans the run's batch (a
+-- function in extended statistics, folded by the planner) tries the run's
+-- very statement, and reads the table: its DELETE keeps the guard's
+-- trigger (the held rows stay), and it sees only what the owner sees.
+CREATE ROLE rd_owner;
+GRANT USAGE, CREATE ON SCHEMA public TO rd_owner;
+CREATE TABLE loot (src text, id int);
+GRANT INSERT ON loot TO rd_owner;
+CREATE TABLE ev_st (id int PRIMARY KEY, who text, created timestamptz);
+SELECT governance.bind('ev_st', 'test-run-delete');
+SELECT governance.tag('ev_st', 'who', 'category=log.operation;subject');
+SELECT governance.tag('ev_st', 'created', 'anchor=created');
+INSERT INTO ev_st VALUES (1, 'u1', now() - interval '2 years'), (2, 'held', now() - interval '2 years'),
+                         (3, 'held', now() - interval '1 month'), (4, 'u4', now());
+SELECT governance.place_hold('ev_st', 'held', 'case 3') AS st_hold \gset
+ALTER TABLE ev_st OWNER TO rd_owner;
+GRANT SELECT ON ev_st TO rd_admin;
+SET ROLE rd_owner;
+CREATE FUNCTION st_grab() RETURNS int LANGUAGE plpgsql VOLATILE AS $f$
+BEGIN
+    IF current_setting('st.busy', true) = '1' THEN RETURN 0; END IF;
+    PERFORM set_config('st.busy', '1', true);
+    INSERT INTO public.loot SELECT 'seen', id FROM public.ev_st;
+    BEGIN
+        EXECUTE 'DELETE FROM ONLY public.ev_st WHERE created OPERATOR(pg_catalog.<) $1 AND true'
+            USING 'infinity'::timestamptz;
+        INSERT INTO public.loot VALUES ('deleted', NULL);
+    EXCEPTION WHEN OTHERS THEN
+        INSERT INTO public.loot VALUES (SQLSTATE, NULL);
+    END;
+    PERFORM set_config('st.busy', '0', true);
+    RETURN 0;
+END $f$;
+CREATE FUNCTION st_fold() RETURNS int LANGUAGE plpgsql IMMUTABLE AS
+    $f$ DECLARE x int; BEGIN x := public.st_grab(); RETURN 1; END $f$;
+CREATE STATISTICS ev_st_x ON ((id + st_fold())) FROM ev_st;
+ANALYZE ev_st;
+RESET ROLE;
+TRUNCATE loot;
+SET ROLE rd_admin;
+CALL governance.run_retention('ev_st', 100);
+RESET ROLE;
+-- the owner's code saw what the owner sees (row 3, held but not past its
+-- maximum, and row 4), never the blocked rows 1 and 2; its DELETE was refused
+SELECT DISTINCT src, id FROM loot ORDER BY src, id;
+-- the run deleted row 1 only
+SELECT id, who FROM ev_st ORDER BY id;
+SELECT governance.release_hold(:st_hold);
+SET pg_governance.allow_destructive_ddl = on;
+DROP TABLE ev_st, loot;
+RESET pg_governance.allow_destructive_ddl;
+DROP FUNCTION st_fold(), st_grab();
+REVOKE ALL ON SCHEMA public FROM rd_owner;
+DROP ROLE rd_owner;
+
+-- A minimum that mixes months with days: PostgreSQL's month arithmetic
+-- clamps to a month's end, so "anchor < now - minimum" does not imply
+-- "anchor + minimum <= now", which is how the guard reads a minimum.  The
+-- batch keeps every row the guard would keep.  The minimum is picked for
+-- today's date among those where the two differ (most dates have one),
+-- with rows every hour around its cutoff.
+SET TimeZone = 'UTC';
+SELECT coalesce((
+    SELECT format('P%sM%sD', mo, d) FROM generate_series(1, 3) mo, generate_series(0, 120) d,
+        LATERAL (SELECT make_interval(months => mo, days => d) AS m) x,
+        generate_series(localtimestamp - x.m - interval '1 day', localtimestamp - x.m, interval '1 hour') a
+    WHERE a < localtimestamp - x.m AND a + x.m > localtimestamp + interval '1 hour'
+    ORDER BY mo, d LIMIT 1), 'P2M61D') AS mixed \gset
+SELECT governance.load_policy(format($y$
+policy: {name: test-run-delete-min, version: "1", title: t, controller: c, home_jurisdiction: cn}
+jurisdictions:
+  - {name: cn, include: [CN], source: "s"}
+rules:
+  retention:
+    - {id: rdm.events, categories: [log.operation], anchor: created, maximum: P1D, action: delete,
+       source: "操作记录一天后删除"}
+    - {id: rdm.min, categories: [log.security], anchor: account_closed, minimum: %s,
+       source: "不少于法定期限"}
+$y$, :'mixed'));
+CREATE TABLE ev_min (id int PRIMARY KEY, who text, what text, created timestamptz, closed timestamptz);
+SELECT governance.bind('ev_min', 'test-run-delete-min');
+SELECT governance.tag('ev_min', 'who', 'category=log.operation');
+SELECT governance.tag('ev_min', 'what', 'category=log.security');
+SELECT governance.tag('ev_min', 'created', 'anchor=created');
+SELECT governance.tag('ev_min', 'closed', 'anchor=account_closed');
+INSERT INTO ev_min SELECT g, 'u', 'audit', now() - interval '1 year',
+                          now() - :'mixed'::interval - interval '36 hours' + g * interval '1 hour'
+FROM generate_series(1, 48) g;
+CREATE TABLE ev_min_before AS SELECT id, closed FROM ev_min;
+CALL governance.run_retention('ev_min', 10);
+-- no row the guard keeps was deleted: none whose minimum ends after the
+-- run started (and a minute more, for the run's own length)
+SELECT count(*) AS deleted_inside_minimum
+FROM ev_min_before b
+WHERE NOT EXISTS (SELECT 1 FROM ev_min WHERE id = b.id)
+  AND (b.closed AT TIME ZONE 'UTC') + :'mixed'::interval >
+      (SELECT max(started_at) FROM governance.retention_runs WHERE relation = 'public.ev_min') AT TIME ZONE 'UTC'
+      + interval '1 minute';
+-- and the others went
+SELECT count(*) > 0 AS some_deleted FROM ev_min_before b WHERE NOT EXISTS (SELECT 1 FROM ev_min WHERE id = b.id);
+RESET TimeZone;
+SET pg_governance.allow_destructive_ddl = on;
+DROP TABLE ev_min, ev_min_before;
+RESET pg_governance.allow_destructive_ddl;
+SELECT governance.drop_policy('test-run-delete-min');
+
 SELECT governance.release_hold(:hold);
 SET pg_governance.allow_destructive_ddl = on;
 DROP TABLE ev;

@@ -44,12 +44,14 @@
 #include "commands/trigger.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/planner.h"
 #include "parser/parse_clause.h"
 #include "parser/parse_func.h"
 #include "parser/parse_collate.h"
 #include "parser/parse_node.h"
 #include "parser/parse_relation.h"
 #include "parser/parser.h"
+#include "tcop/utility.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -72,17 +74,86 @@ PG_FUNCTION_INFO_V1(governance_sees_blocked);
  * and the executor depth of its own statements: only they see the
  * relation's blocked rows and may change them.  Code of the table's owner
  * that runs inside them (a trigger, a policy function) runs its queries
- * deeper, and sees nothing more than the owner does.  The flag dies with
- * the (sub)transaction that set it, whatever error ends it.
+ * deeper, and sees nothing more than the owner does.  So does owner code
+ * that runs while one of them is planned or started (a function in the
+ * table's extended statistics or index expressions, which the planner
+ * folds): planning, executor start and utility commands count as a level
+ * too.  The flag dies with the (sub)transaction that set it, whatever
+ * error ends it.
  */
 static Oid	job_relid = InvalidOid;
 static int	job_depth = -1;
 static SubTransactionId job_subxid = InvalidSubTransactionId;
 
-/* executor depth, counted as pg_stat_statements counts it */
+/* executor depth, counted as pg_stat_statements counts it, and planning */
 static int	exec_depth = 0;
 static ExecutorRun_hook_type prev_ExecutorRun = NULL;
 static ExecutorFinish_hook_type prev_ExecutorFinish = NULL;
+static ExecutorStart_hook_type prev_ExecutorStart = NULL;
+static planner_hook_type prev_planner = NULL;
+static ProcessUtility_hook_type prev_ProcessUtility = NULL;
+
+static PlannedStmt *
+blocking_planner(Query *parse, const char *query_string, int cursorOptions,
+				 ParamListInfo boundParams)
+{
+	PlannedStmt *result;
+
+	exec_depth++;
+	PG_TRY();
+	{
+		if (prev_planner)
+			result = prev_planner(parse, query_string, cursorOptions, boundParams);
+		else
+			result = standard_planner(parse, query_string, cursorOptions, boundParams);
+	}
+	PG_FINALLY();
+	{
+		exec_depth--;
+	}
+	PG_END_TRY();
+	return result;
+}
+
+static void
+blocking_ExecutorStart(QueryDesc *queryDesc, int eflags)
+{
+	exec_depth++;
+	PG_TRY();
+	{
+		if (prev_ExecutorStart)
+			prev_ExecutorStart(queryDesc, eflags);
+		else
+			standard_ExecutorStart(queryDesc, eflags);
+	}
+	PG_FINALLY();
+	{
+		exec_depth--;
+	}
+	PG_END_TRY();
+}
+
+static void
+blocking_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+						ProcessUtilityContext context, ParamListInfo params,
+						QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+{
+	exec_depth++;
+	PG_TRY();
+	{
+		if (prev_ProcessUtility)
+			prev_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
+								queryEnv, dest, qc);
+		else
+			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
+									queryEnv, dest, qc);
+	}
+	PG_FINALLY();
+	{
+		exec_depth--;
+	}
+	PG_END_TRY();
+}
 
 static void
 blocking_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction, uint64 count,
@@ -153,6 +224,12 @@ blocking_init(void)
 	ExecutorRun_hook = blocking_ExecutorRun;
 	prev_ExecutorFinish = ExecutorFinish_hook;
 	ExecutorFinish_hook = blocking_ExecutorFinish;
+	prev_ExecutorStart = ExecutorStart_hook;
+	ExecutorStart_hook = blocking_ExecutorStart;
+	prev_planner = planner_hook;
+	planner_hook = blocking_planner;
+	prev_ProcessUtility = ProcessUtility_hook;
+	ProcessUtility_hook = blocking_ProcessUtility;
 	RegisterXactCallback(blocking_xact_callback, NULL);
 	RegisterSubXactCallback(blocking_subxact_callback, NULL);
 }

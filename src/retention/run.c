@@ -62,6 +62,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/partcache.h"
+#include "utils/plancache.h"
 #include "utils/rel.h"
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
@@ -104,6 +105,12 @@ typedef struct RunItem
 	bool		tie;
 	bool		tie_has_ctid;
 	ItemPointerData key_ctid;
+	/*
+	 * Rows past the rule's maximum may be left in the table by the batches
+	 * so far (kept by another rule, a minimum or a hold; locked by an
+	 * application; failing): only a count at the end can tell how many.
+	 */
+	bool		uncounted;
 	bool		finished;
 } RunItem;
 
@@ -233,6 +240,23 @@ find_rule(GuardRel *g, const char *rule_id)
 }
 
 /*
+ * An anchor column as the guard reads it (guard.c, anchor_to_timestamptz):
+ * a timestamp of the UTC calendar, whatever the session's TimeZone.
+ */
+static char *
+anchor_as_utc_timestamp(const char *qcol, Oid typid)
+{
+	switch (life_anchor_base_type(typid))
+	{
+		case DATEOID:
+		case TIMESTAMPOID:
+			return psprintf("%s::pg_catalog.timestamp", qcol);
+		default:
+			return psprintf("pg_catalog.timezone('UTC'::pg_catalog.text, %s::pg_catalog.timestamptz)", qcol);
+	}
+}
+
+/*
  * The rows of table g for which rule d decides destruction, now: d's
  * maximum has passed, every other destroying rule has ended earlier (the
  * longest wins), every minimum has passed, and no hold keeps the row.
@@ -240,9 +264,10 @@ find_rule(GuardRel *g, const char *rule_id)
  * subject column's type keeps every row).
  */
 static char *
-due_predicate(GuardRel *g, GuardLife *d, Params *p)
+due_predicate(GuardRel *g, GuardLife *d, Params *p, bool *narrowed)
 {
 	StringInfoData buf;
+	int			plain;
 	const char *qd = quote_identifier(d->anchor_column);
 	Oid			dtype = life_anchor_base_type(d->anchor_typid);
 	ListCell   *lc;
@@ -250,6 +275,7 @@ due_predicate(GuardRel *g, GuardLife *d, Params *p)
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "%s OPERATOR(pg_catalog.<) %s", qd,
 					 param(p, dtype, life_cutoff(d->maximum, d->anchor_typid)));
+	plain = buf.len;
 	foreach(lc, g->lifecycle)
 	{
 		GuardLife  *e = lfirst(lc);
@@ -287,9 +313,22 @@ due_predicate(GuardRel *g, GuardLife *d, Params *p)
 		if (m->minimum == NULL)
 			appendStringInfo(&buf, " AND %s IS NULL", qm);
 		else
-			appendStringInfo(&buf, " AND (%s IS NULL OR %s OPERATOR(pg_catalog.<) %s)", qm, qm,
+		{
+			/*
+			 * Before the cutoff now - minimum, and also as the guard's
+			 * trigger reads a minimum: the anchor (UTC) + minimum is not
+			 * after now.  Month arithmetic clamps to a month's end, so
+			 * neither test implies the other when a minimum mixes months
+			 * with days or hours; the row must pass both.
+			 */
+			appendStringInfo(&buf, " AND (%s IS NULL OR (%s OPERATOR(pg_catalog.<) %s AND "
+							 "(%s OPERATOR(pg_catalog.+) %s) OPERATOR(pg_catalog.<=) %s))", qm, qm,
 							 param(p, life_anchor_base_type(m->anchor_typid),
-								   life_cutoff(m->minimum, m->anchor_typid)));
+								   life_cutoff(m->minimum, m->anchor_typid)),
+							 anchor_as_utc_timestamp(qm, m->anchor_typid),
+							 param(p, INTERVALOID, PointerGetDatum(m->minimum)),
+							 param(p, TIMESTAMPOID, TimestampGetDatum((Timestamp) life_now())));
+		}
 	}
 	if (g->held_subjects != NIL)
 	{
@@ -311,6 +350,9 @@ due_predicate(GuardRel *g, GuardLife *d, Params *p)
 															   typbyval, typalign))),
 						 qs);
 	}
+	/* past the maximum and yet not due: kept by another rule, a minimum, a hold */
+	if (narrowed)
+		*narrowed = buf.len > plain;
 	return buf.data;
 }
 
@@ -596,7 +638,7 @@ governance_retention_preview(PG_FUNCTION_ARGS)
 					continue;
 				if (life_destroys(l) && l->maximum)
 				{
-					pred = due_predicate(g, l, &p);
+					pred = due_predicate(g, l, &p, NULL);
 					if (pred == NULL)
 						detail = "a legal hold whose subject cannot be read as the subject column's type keeps every row";
 				}
@@ -971,9 +1013,20 @@ governance_retention_start(PG_FUNCTION_ARGS)
  * cancel, a shutdown or a lock timeout is not the row's fault: it goes up
  * (a lock timeout only where the caller does not expect one).
  */
+static bool try_exec(const char *sql, SPIPlanPtr plan, Params *p, int expect,
+					 uint64 *processed, ErrorData **err, bool lock_timeout_ok);
+
 static bool
 try_sql(const char *sql, Params *p, int expect, uint64 *processed, ErrorData **err,
 		bool lock_timeout_ok)
+{
+	return try_exec(sql, NULL, p, expect, processed, err, lock_timeout_ok);
+}
+
+/* try_sql of sql, or of plan, its prepared statement */
+static bool
+try_exec(const char *sql, SPIPlanPtr plan, Params *p, int expect, uint64 *processed,
+		 ErrorData **err, bool lock_timeout_ok)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
@@ -983,7 +1036,10 @@ try_sql(const char *sql, Params *p, int expect, uint64 *processed, ErrorData **e
 	MemoryContextSwitchTo(oldcxt);
 	PG_TRY();
 	{
-		spi_run(sql, p, false, expect);
+		if (plan == NULL)
+			spi_run(sql, p, false, expect);
+		else if (SPI_execute_plan(plan, p->values, NULL, false, 0) != expect)
+			elog(ERROR, "pg_governance: retention query failed: %s", sql);
 		*processed = SPI_processed;
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
@@ -1014,23 +1070,35 @@ try_sql(const char *sql, Params *p, int expect, uint64 *processed, ErrorData **e
 /*
  * try_sql of a batch's DELETE, which goes without the guard's row trigger
  * (run_delete.c): its predicate already leaves out every row the trigger
- * would refuse.  The arming never outlives the statement.
+ * would refuse.  The statement is planned first, as a generic plan, and
+ * only that plan is armed (by its address), so that nothing the planning
+ * runs (the owner's functions in statistics or index expressions) can
+ * pass for it; the arming never outlives the statement.
  */
 static bool
 try_batch_delete(Oid relid, const char *sql, Params *p, uint64 *processed, ErrorData **err)
 {
+	SPIPlanPtr	plan = SPI_prepare_cursor(sql, p->n, p->types, CURSOR_OPT_GENERIC_PLAN);
+	CachedPlan *cp;
 	volatile bool ok = false;
 
-	run_delete_arm(relid, sql);
+	if (plan == NULL)
+		elog(ERROR, "pg_governance: could not prepare a retention batch: %s", sql);
+	cp = SPI_plan_get_cached_plan(plan);
+	if (cp == NULL || list_length(cp->stmt_list) != 1)
+		elog(ERROR, "pg_governance: could not plan a retention batch: %s", sql);
+	run_delete_arm(relid, linitial_node(PlannedStmt, cp->stmt_list));
 	PG_TRY();
 	{
-		ok = try_sql(sql, p, SPI_OK_DELETE, processed, err, true);
+		ok = try_exec(sql, plan, p, SPI_OK_DELETE, processed, err, true);
 	}
 	PG_FINALLY();
 	{
 		run_delete_disarm();
+		ReleaseCachedPlan(cp, NULL);
 	}
 	PG_END_TRY();
+	SPI_freeplan(plan);
 	return ok;
 }
 
@@ -1315,20 +1383,25 @@ step_rows_locked(RunItem *item, MemoryContext caller)
 	char	   *seed_param = NULL;
 	int			si = -1;
 	char	   *set_list = NULL;
+	bool		narrowed;
 
 	g = guard_get(item->leaf);
 	d = find_rule(g, item->rule_id);
 	if (d == NULL || !life_destroys(d) || d->maximum == NULL)
 		return false;
-	pred = due_predicate(g, d, &p);
+	pred = due_predicate(g, d, &p, &narrowed);
 	if (pred == NULL)
 		return false;
+	/* rows past the maximum that this run leaves: only a count can tell */
+	if (narrowed || run->dry_run || d->action != LIFE_DELETE)
+		item->uncounted = true;
 	action = d->action;
 	if ((note = owner_code_problem(item->leaf, action == LIFE_DELETE ? TRIGGER_TYPE_DELETE
 								   : TRIGGER_TYPE_UPDATE)) != NULL)
 	{
 		run_add(item, "deleted", 0, note);
 		item->finished = true;
+		item->uncounted = true;
 		return true;
 	}
 	/*
@@ -1485,6 +1558,8 @@ step_rows_locked(RunItem *item, MemoryContext caller)
 			Datum	   *tids = select_ctids(qrel, pred, &q, lock, &n);
 			char	   *tparam;
 			int			nest = NewGUCNestLevel();
+
+			item->uncounted = true;
 
 			ti = q.n;
 			tparam = param(&q, TIDARRAYOID, (Datum) 0);
@@ -1727,6 +1802,30 @@ step_partition(RunItem *item)
 	return false;
 }
 
+/*
+ * Does this run know, without a count, that rule rule_id left no row of
+ * leaf past its maximum?  It does when its batches went through every due
+ * row of the leaf, each deleting all the rows of its range (nothing kept
+ * by another rule, a minimum or a hold; nothing locked; nothing failed):
+ * then a count would read only what the run has just deleted.  A row
+ * written behind the run while it ran, with an anchor already past, is
+ * not counted: the next run deletes it.
+ */
+static bool
+counted_by_run(Oid leaf, const char *rule_id)
+{
+	ListCell   *lc;
+
+	foreach(lc, run->items)
+	{
+		RunItem    *item = lfirst(lc);
+
+		if (item->kind == ITEM_ROWS && item->leaf == leaf && strcmp(item->rule_id, rule_id) == 0)
+			return item->finished && !item->uncounted;
+	}
+	return false;
+}
+
 /* the rows each rule of the root keeps blocked now; the root is done */
 static void
 step_count(RunItem *item)
@@ -1759,7 +1858,11 @@ step_count(RunItem *item)
 			Params		p = {0};
 			char	   *pred;
 
-			if (l && (pred = blocked_predicate(l, &p)) != NULL)
+			if (l && counted_by_run(lfirst_oid(lc), lfirst(r)))
+				ereport(DEBUG1,
+						(errmsg_internal("pg_governance: rule %s left no row of %s past its maximum: not counted",
+										 (char *) lfirst(r), get_rel_name(lfirst_oid(lc)))));
+			else if (l && (pred = blocked_predicate(l, &p)) != NULL)
 				tally(lfirst_oid(lc), pred, &p, l, &t);
 		}
 		values[0] = Int64GetDatum(run->run_id);

@@ -23,12 +23,18 @@
  *	  their owner's triggers alone anyway, run.c's owner_code_problem).
  *	  AFTER triggers (foreign keys) fire as before.
  *
- *	  The statement is recognised by its text, its command and its one
- *	  result relation, and the arming is used up by the first DELETE that
- *	  starts: code that runs inside the statement (a foreign key's
- *	  cascade) starts later and keeps every trigger.  The arming is a
- *	  static of this backend, set only by run.c around its own statement
- *	  and cleared whatever error ends it.
+ *	  The statement is recognised by its plan: run.c plans it first (a
+ *	  generic plan, so that the plan the executor gets is that one) and
+ *	  arms this hook with that PlannedStmt's address.  Nothing else can
+ *	  pass for it: code that runs while the plan is made (the owner's
+ *	  functions in extended statistics or index expressions, folded by
+ *	  the planner) runs its own statements, with their own plans; so does
+ *	  code that runs inside the statement (a foreign key's cascade).  A
+ *	  plan made again (an invalidation between planning and execution) is
+ *	  not recognised either, and keeps the trigger.  The arming is a
+ *	  static of this backend, set only by run.c around its own statement,
+ *	  used up by the first DELETE that starts, and cleared whatever error
+ *	  ends it.
  *
  *-------------------------------------------------------------------------
  */
@@ -42,22 +48,22 @@
 
 static ExecutorStart_hook_type prev_ExecutorStart = NULL;
 
-/* the armed statement: its relation and text; InvalidOid when not armed */
+/* the armed statement: its relation and plan; InvalidOid when not armed */
 static Oid	armed_relid = InvalidOid;
-static const char *armed_sql = NULL;
+static PlannedStmt *armed_stmt = NULL;
 
 void
-run_delete_arm(Oid relid, const char *sql)
+run_delete_arm(Oid relid, PlannedStmt *stmt)
 {
 	armed_relid = relid;
-	armed_sql = sql;
+	armed_stmt = stmt;
 }
 
 void
 run_delete_disarm(void)
 {
 	armed_relid = InvalidOid;
-	armed_sql = NULL;
+	armed_stmt = NULL;
 }
 
 /* Are all of the BEFORE ROW DELETE triggers of this descriptor the guard's? */
@@ -107,8 +113,7 @@ run_delete_ExecutorStart(QueryDesc *queryDesc, int eflags)
 
 	/* the first DELETE to start after the arming uses it up, ours or not */
 	ours = OidIsValid(relid) && queryDesc->operation == CMD_DELETE &&
-		!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && queryDesc->sourceText != NULL &&
-		strcmp(queryDesc->sourceText, armed_sql) == 0;
+		!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && queryDesc->plannedstmt == armed_stmt;
 	if (OidIsValid(relid) && queryDesc->operation == CMD_DELETE)
 		run_delete_disarm();
 
