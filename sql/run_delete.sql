@@ -199,6 +199,58 @@ DROP FUNCTION st_fold(), st_grab();
 REVOKE ALL ON SCHEMA public FROM rd_owner;
 DROP ROLE rd_owner;
 
+-- The rules change between the batch's predicate and its execution (here,
+-- while the batch is planned, a function in the table's statistics sets
+-- the minimum's parameter from a day to ten years): the trigger stays for
+-- that statement, and refuses by the rules as they are now.
+SELECT governance.load_policy($y$
+policy: {name: test-run-delete-param, version: "1", title: t, controller: c, home_jurisdiction: cn}
+jurisdictions:
+  - {name: cn, include: [CN], source: "s"}
+parameters:
+  - {name: rd_min, default: P1D, description: "as the law requires", source: "法律规定的期限"}
+rules:
+  retention:
+    - {id: rdp.events, categories: [log.operation], anchor: created, maximum: P1D, action: delete,
+       source: "操作记录一天后删除"}
+    - {id: rdp.min, categories: [log.security], anchor: account_closed, minimum: {parameter: rd_min},
+       source: "不少于法定期限"}
+$y$);
+CREATE TABLE ev_p (id int PRIMARY KEY, who text, what text, created timestamptz, closed timestamptz);
+SELECT governance.bind('ev_p', 'test-run-delete-param');
+SELECT governance.tag('ev_p', 'who', 'category=log.operation');
+SELECT governance.tag('ev_p', 'what', 'category=log.security');
+SELECT governance.tag('ev_p', 'created', 'anchor=created');
+SELECT governance.tag('ev_p', 'closed', 'anchor=account_closed');
+INSERT INTO ev_p SELECT g, 'u', 'audit', now() - interval '2 years', now() - interval '2 days'
+FROM generate_series(1, 3) g;
+CREATE FUNCTION rd_raise() RETURNS int LANGUAGE plpgsql VOLATILE AS $f$
+BEGIN
+    IF current_setting('rd.raised', true) = '1' THEN RETURN 0; END IF;
+    PERFORM set_config('rd.raised', '1', false);
+    PERFORM governance.set_parameter('test-run-delete-param', 'rd_min', 'P10Y');
+    RETURN 0;
+END $f$;
+CREATE FUNCTION rd_fold() RETURNS int LANGUAGE plpgsql IMMUTABLE AS
+    $f$ DECLARE x int; BEGIN x := public.rd_raise(); RETURN 1; END $f$;
+-- (the statistics only once the run has begun: its first batch is planned then)
+SET rd.raised = '1';
+CREATE STATISTICS ev_p_x ON ((id + rd_fold())) FROM ev_p;
+ANALYZE ev_p;
+SET rd.raised = '0';
+SET client_min_messages = debug1;
+CALL governance.run_retention('ev_p', 10);
+RESET client_min_messages;
+SELECT name, value FROM governance.parameters WHERE policy = 'test-run-delete-param';
+SELECT id FROM ev_p ORDER BY id;
+SELECT rule_id, deleted, detail ~ 'GV003' AS refused_by_the_guard FROM governance.retention_runs
+WHERE relation = 'public.ev_p' AND rule_id = 'rdp.events';
+SET pg_governance.allow_destructive_ddl = on;
+DROP TABLE ev_p;
+RESET pg_governance.allow_destructive_ddl;
+DROP FUNCTION rd_fold(), rd_raise();
+SELECT governance.drop_policy('test-run-delete-param');
+
 -- A minimum that mixes months with days: PostgreSQL's month arithmetic
 -- clamps to a month's end, so "anchor < now - minimum" does not imply
 -- "anchor + minimum <= now", which is how the guard reads a minimum.  The

@@ -302,7 +302,7 @@ extern void blocking_init(void);
 /* run_delete.c: a run's batch DELETE without the guard's row trigger */
 extern void run_delete_init(void);
 struct PlannedStmt;
-extern void run_delete_arm(Oid relid, struct PlannedStmt *stmt);
+extern void run_delete_arm(Oid relid, struct PlannedStmt *stmt, uint32 generation);
 extern void run_delete_disarm(void);
 extern void blocking_sync(Oid relid, bool governed);
 extern void blocking_check_write(GuardRel *g, HeapTuple tup, TupleDesc desc,

@@ -1076,7 +1076,8 @@ try_exec(const char *sql, SPIPlanPtr plan, Params *p, int expect, uint64 *proces
  * pass for it; the arming never outlives the statement.
  */
 static bool
-try_batch_delete(Oid relid, const char *sql, Params *p, uint64 *processed, ErrorData **err)
+try_batch_delete(Oid relid, uint32 generation, const char *sql, Params *p, uint64 *processed,
+				 ErrorData **err)
 {
 	SPIPlanPtr	plan = SPI_prepare_cursor(sql, p->n, p->types, CURSOR_OPT_GENERIC_PLAN);
 	CachedPlan *cp;
@@ -1087,7 +1088,7 @@ try_batch_delete(Oid relid, const char *sql, Params *p, uint64 *processed, Error
 	cp = SPI_plan_get_cached_plan(plan);
 	if (cp == NULL || list_length(cp->stmt_list) != 1)
 		elog(ERROR, "pg_governance: could not plan a retention batch: %s", sql);
-	run_delete_arm(relid, linitial_node(PlannedStmt, cp->stmt_list));
+	run_delete_arm(relid, linitial_node(PlannedStmt, cp->stmt_list), generation);
 	PG_TRY();
 	{
 		ok = try_exec(sql, plan, p, SPI_OK_DELETE, processed, err, true);
@@ -1384,6 +1385,7 @@ step_rows_locked(RunItem *item, MemoryContext caller)
 	int			si = -1;
 	char	   *set_list = NULL;
 	bool		narrowed;
+	uint32		generation;
 
 	g = guard_get(item->leaf);
 	d = find_rule(g, item->rule_id);
@@ -1392,6 +1394,7 @@ step_rows_locked(RunItem *item, MemoryContext caller)
 	pred = due_predicate(g, d, &p, &narrowed);
 	if (pred == NULL)
 		return false;
+	generation = g->generation;
 	/* rows past the maximum that this run leaves: only a count can tell */
 	if (narrowed || run->dry_run || d->action != LIFE_DELETE)
 		item->uncounted = true;
@@ -1541,7 +1544,8 @@ step_rows_locked(RunItem *item, MemoryContext caller)
 			(void) set_config_option("lock_timeout", psprintf("%dms", governance_retention_lock_wait),
 									 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 			if (action == LIFE_DELETE)
-				ok = try_batch_delete(item->leaf, psprintf("DELETE FROM ONLY %s WHERE %s", qrel, pred),
+				ok = try_batch_delete(item->leaf, generation,
+									  psprintf("DELETE FROM ONLY %s WHERE %s", qrel, pred),
 									  &q, &processed, &err);
 			else
 				ok = try_sql(psprintf("UPDATE ONLY %s SET %s WHERE %s", qrel, set_list, pred),

@@ -31,7 +31,9 @@
  *	  the planner) runs its own statements, with their own plans; so does
  *	  code that runs inside the statement (a foreign key's cascade).  A
  *	  plan made again (an invalidation between planning and execution) is
- *	  not recognised either, and keeps the trigger.  The arming is a
+ *	  not recognised either, and keeps the trigger; so does a statement
+ *	  that starts after the table's rules changed (the guard's cache
+ *	  entry is not the one the predicate was built from).  The arming is a
  *	  static of this backend, set only by run.c around its own statement,
  *	  used up by the first DELETE that starts, and cleared whatever error
  *	  ends it.
@@ -48,15 +50,21 @@
 
 static ExecutorStart_hook_type prev_ExecutorStart = NULL;
 
-/* the armed statement: its relation and plan; InvalidOid when not armed */
+/*
+ * The armed statement: its relation, its plan, and the generation of the
+ * guard's cache entry its predicate was built from; InvalidOid when not
+ * armed.
+ */
 static Oid	armed_relid = InvalidOid;
 static PlannedStmt *armed_stmt = NULL;
+static uint32 armed_generation = 0;
 
 void
-run_delete_arm(Oid relid, PlannedStmt *stmt)
+run_delete_arm(Oid relid, PlannedStmt *stmt, uint32 generation)
 {
 	armed_relid = relid;
 	armed_stmt = stmt;
+	armed_generation = generation;
 }
 
 void
@@ -64,6 +72,21 @@ run_delete_disarm(void)
 {
 	armed_relid = InvalidOid;
 	armed_stmt = NULL;
+}
+
+/*
+ * Are the table's rules still those the predicate was built from?  The
+ * executor has now opened the table and its indexes, taking in the
+ * invalidations committed meanwhile (a policy loaded again, a parameter
+ * set, a column tagged): if the guard's entry was rebuilt since, the
+ * trigger stays and checks every row by the rules as they are now.
+ */
+static bool
+rules_unchanged(Oid relid, uint32 generation)
+{
+	GuardRel   *g = guard_lookup(relid);	/* NULL: invalidated, not rebuilt yet */
+
+	return g != NULL && g->generation == generation && !g->fail_closed;
 }
 
 /* Are all of the BEFORE ROW DELETE triggers of this descriptor the guard's? */
@@ -109,6 +132,7 @@ static void
 run_delete_ExecutorStart(QueryDesc *queryDesc, int eflags)
 {
 	Oid			relid = armed_relid;
+	uint32		generation = armed_generation;
 	bool		ours;
 
 	/* the first DELETE to start after the arming uses it up, ours or not */
@@ -127,7 +151,7 @@ run_delete_ExecutorStart(QueryDesc *queryDesc, int eflags)
 	{
 		ResultRelInfo *rri = linitial(queryDesc->estate->es_opened_result_relations);
 
-		if (RelationGetRelid(rri->ri_RelationDesc) == relid)
+		if (RelationGetRelid(rri->ri_RelationDesc) == relid && rules_unchanged(relid, generation))
 			drop_guard_before_delete(rri, queryDesc->estate);
 	}
 }
