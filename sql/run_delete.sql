@@ -251,6 +251,51 @@ RESET pg_governance.allow_destructive_ddl;
 DROP FUNCTION rd_fold(), rd_raise();
 SELECT governance.drop_policy('test-run-delete-param');
 
+-- The rows a run leaves past a delete rule's maximum are counted again at
+-- its end only when it cannot know them: here the maximum is shortened
+-- from a year to three months while the run plans its batch (a function
+-- in the table's statistics sets the parameter), so rows of six months,
+-- not due when the batch was chosen, are blocked when the run ends, and
+-- the count finds them.
+SELECT governance.load_policy($y$
+policy: {name: test-run-delete-max, version: "1", title: t, controller: c, home_jurisdiction: cn}
+jurisdictions:
+  - {name: cn, include: [CN], source: "s"}
+parameters:
+  - {name: rd_max, default: P1Y, description: "as the law requires", source: "法律规定的期限"}
+rules:
+  retention:
+    - {id: rdx.events, categories: [log.operation], anchor: created, maximum: {parameter: rd_max},
+       action: delete, source: "操作记录到期后删除"}
+$y$);
+CREATE TABLE ev_x (id int PRIMARY KEY, who text, created timestamptz);
+SELECT governance.bind('ev_x', 'test-run-delete-max');
+SELECT governance.tag('ev_x', 'who', 'category=log.operation');
+SELECT governance.tag('ev_x', 'created', 'anchor=created');
+INSERT INTO ev_x SELECT g, 'u', now() - CASE WHEN g <= 3 THEN interval '2 years' ELSE interval '6 months' END
+FROM generate_series(1, 5) g;
+CREATE FUNCTION rd_shorten() RETURNS int LANGUAGE plpgsql VOLATILE AS $f$
+BEGIN
+    IF current_setting('rd.shortened', true) = '1' THEN RETURN 0; END IF;
+    PERFORM set_config('rd.shortened', '1', false);
+    PERFORM governance.set_parameter('test-run-delete-max', 'rd_max', 'P3M');
+    RETURN 0;
+END $f$;
+CREATE FUNCTION rd_fold2() RETURNS int LANGUAGE plpgsql IMMUTABLE AS
+    $f$ DECLARE x int; BEGIN x := public.rd_shorten(); RETURN 1; END $f$;
+SET rd.shortened = '1';
+CREATE STATISTICS ev_x_x ON ((id + rd_fold2())) FROM ev_x;
+ANALYZE ev_x;
+SET rd.shortened = '0';
+CALL governance.run_retention('ev_x', 100);
+SELECT rule_id, deleted, blocked FROM governance.retention_runs WHERE relation = 'public.ev_x';
+SELECT count(*) AS left_past_the_new_maximum FROM ev_x;
+SET pg_governance.allow_destructive_ddl = on;
+DROP TABLE ev_x;
+RESET pg_governance.allow_destructive_ddl;
+DROP FUNCTION rd_fold2(), rd_shorten();
+SELECT governance.drop_policy('test-run-delete-max');
+
 -- A minimum that mixes months with days: PostgreSQL's month arithmetic
 -- clamps to a month's end, so "anchor < now - minimum" does not imply
 -- "anchor + minimum <= now", which is how the guard reads a minimum.  The

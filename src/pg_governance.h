@@ -301,8 +301,7 @@ extern void blocking_init(void);
 
 /* run_delete.c: a run's batch DELETE without the guard's row trigger */
 extern void run_delete_init(void);
-struct PlannedStmt;
-extern void run_delete_arm(Oid relid, struct PlannedStmt *stmt, uint32 generation);
+extern void run_delete_arm(Oid relid, const char *sql, uint32 generation);
 extern void run_delete_disarm(void);
 extern void blocking_sync(Oid relid, bool governed);
 extern void blocking_check_write(GuardRel *g, HeapTuple tup, TupleDesc desc,
@@ -315,6 +314,7 @@ extern bool blocking_is_own_policy_name(const char *name);
 extern bool blocking_installed(void);
 extern bool blocking_policy_reads(Oid relid, const char *colname);
 extern bool blocking_sees(Oid relid);
+extern int	blocking_exec_depth(void);
 extern bool blocking_restricted_sound(Oid relid, List *parts);
 extern Node *blocking_analysed_expression(Oid relid, const char *text);
 

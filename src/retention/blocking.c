@@ -249,6 +249,13 @@ blocking_job_end(void)
 	job_reset();
 }
 
+/* the executor depth (with planning and utility commands), for run_delete.c */
+int
+blocking_exec_depth(void)
+{
+	return exec_depth;
+}
+
 /* is this the run's own statement on relid? */
 static bool
 job_statement(Oid relid)

@@ -62,7 +62,6 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/partcache.h"
-#include "utils/plancache.h"
 #include "utils/rel.h"
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
@@ -111,6 +110,7 @@ typedef struct RunItem
 	 * application; failing): only a count at the end can tell how many.
 	 */
 	bool		uncounted;
+	uint32		generation;		/* of the guard's entry the last batch read */
 	bool		finished;
 } RunItem;
 
@@ -1013,20 +1013,9 @@ governance_retention_start(PG_FUNCTION_ARGS)
  * cancel, a shutdown or a lock timeout is not the row's fault: it goes up
  * (a lock timeout only where the caller does not expect one).
  */
-static bool try_exec(const char *sql, SPIPlanPtr plan, Params *p, int expect,
-					 uint64 *processed, ErrorData **err, bool lock_timeout_ok);
-
 static bool
 try_sql(const char *sql, Params *p, int expect, uint64 *processed, ErrorData **err,
 		bool lock_timeout_ok)
-{
-	return try_exec(sql, NULL, p, expect, processed, err, lock_timeout_ok);
-}
-
-/* try_sql of sql, or of plan, its prepared statement */
-static bool
-try_exec(const char *sql, SPIPlanPtr plan, Params *p, int expect, uint64 *processed,
-		 ErrorData **err, bool lock_timeout_ok)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
@@ -1036,10 +1025,7 @@ try_exec(const char *sql, SPIPlanPtr plan, Params *p, int expect, uint64 *proces
 	MemoryContextSwitchTo(oldcxt);
 	PG_TRY();
 	{
-		if (plan == NULL)
-			spi_run(sql, p, false, expect);
-		else if (SPI_execute_plan(plan, p->values, NULL, false, 0) != expect)
-			elog(ERROR, "pg_governance: retention query failed: %s", sql);
+		spi_run(sql, p, false, expect);
 		*processed = SPI_processed;
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
@@ -1070,36 +1056,24 @@ try_exec(const char *sql, SPIPlanPtr plan, Params *p, int expect, uint64 *proces
 /*
  * try_sql of a batch's DELETE, which goes without the guard's row trigger
  * (run_delete.c): its predicate already leaves out every row the trigger
- * would refuse.  The statement is planned first, as a generic plan, and
- * only that plan is armed (by its address), so that nothing the planning
- * runs (the owner's functions in statistics or index expressions) can
- * pass for it; the arming never outlives the statement.
+ * would refuse.  The arming never outlives the statement.
  */
 static bool
 try_batch_delete(Oid relid, uint32 generation, const char *sql, Params *p, uint64 *processed,
 				 ErrorData **err)
 {
-	SPIPlanPtr	plan = SPI_prepare_cursor(sql, p->n, p->types, CURSOR_OPT_GENERIC_PLAN);
-	CachedPlan *cp;
 	volatile bool ok = false;
 
-	if (plan == NULL)
-		elog(ERROR, "pg_governance: could not prepare a retention batch: %s", sql);
-	cp = SPI_plan_get_cached_plan(plan);
-	if (cp == NULL || list_length(cp->stmt_list) != 1)
-		elog(ERROR, "pg_governance: could not plan a retention batch: %s", sql);
-	run_delete_arm(relid, linitial_node(PlannedStmt, cp->stmt_list), generation);
+	run_delete_arm(relid, sql, generation);
 	PG_TRY();
 	{
-		ok = try_exec(sql, plan, p, SPI_OK_DELETE, processed, err, true);
+		ok = try_sql(sql, p, SPI_OK_DELETE, processed, err, true);
 	}
 	PG_FINALLY();
 	{
 		run_delete_disarm();
-		ReleaseCachedPlan(cp, NULL);
 	}
 	PG_END_TRY();
-	SPI_freeplan(plan);
 	return ok;
 }
 
@@ -1395,6 +1369,10 @@ step_rows_locked(RunItem *item, MemoryContext caller)
 	if (pred == NULL)
 		return false;
 	generation = g->generation;
+	/* the rules changed between two batches: a count must tell */
+	if (item->generation != 0 && item->generation != generation)
+		item->uncounted = true;
+	item->generation = generation;
 	/* rows past the maximum that this run leaves: only a count can tell */
 	if (narrowed || run->dry_run || d->action != LIFE_DELETE)
 		item->uncounted = true;
@@ -1811,9 +1789,10 @@ step_partition(RunItem *item)
  * leaf past its maximum?  It does when its batches went through every due
  * row of the leaf, each deleting all the rows of its range (nothing kept
  * by another rule, a minimum or a hold; nothing locked; nothing failed):
- * then a count would read only what the run has just deleted.  A row
- * written behind the run while it ran, with an anchor already past, is
- * not counted: the next run deletes it.
+ * then a count would read only what the run has just deleted.  If the
+ * table's rules changed since (a maximum shortened, a parameter set), it
+ * counts.  A row written behind the run while it ran, with an anchor
+ * already past, is not counted: the next run counts and deletes it.
  */
 static bool
 counted_by_run(Oid leaf, const char *rule_id)
@@ -1825,7 +1804,8 @@ counted_by_run(Oid leaf, const char *rule_id)
 		RunItem    *item = lfirst(lc);
 
 		if (item->kind == ITEM_ROWS && item->leaf == leaf && strcmp(item->rule_id, rule_id) == 0)
-			return item->finished && !item->uncounted;
+			return item->finished && !item->uncounted &&
+				guard_get(leaf)->generation == item->generation;
 	}
 	return false;
 }

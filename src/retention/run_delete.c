@@ -23,20 +23,22 @@
  *	  their owner's triggers alone anyway, run.c's owner_code_problem).
  *	  AFTER triggers (foreign keys) fire as before.
  *
- *	  The statement is recognised by its plan: run.c plans it first (a
- *	  generic plan, so that the plan the executor gets is that one) and
- *	  arms this hook with that PlannedStmt's address.  Nothing else can
- *	  pass for it: code that runs while the plan is made (the owner's
+ *	  The statement is recognised by its text, its one result relation,
+ *	  and its depth: it starts at the depth run.c armed the hook at
+ *	  (blocking.c counts planning, executor start and utility commands as
+ *	  levels, as well as the executor's run).  Nothing else can pass for
+ *	  it: code that runs while the statement is planned (the owner's
  *	  functions in extended statistics or index expressions, folded by
- *	  the planner) runs its own statements, with their own plans; so does
- *	  code that runs inside the statement (a foreign key's cascade).  A
- *	  plan made again (an invalidation between planning and execution) is
- *	  not recognised either, and keeps the trigger; so does a statement
- *	  that starts after the table's rules changed (the guard's cache
- *	  entry is not the one the predicate was built from).  The arming is a
- *	  static of this backend, set only by run.c around its own statement,
- *	  used up by the first DELETE that starts, and cleared whatever error
- *	  ends it.
+ *	  the planner) starts its statements deeper, whatever their text; so
+ *	  does code that runs inside the statement (a foreign key's cascade).
+ *	  A statement that starts after the table's rules changed (the
+ *	  guard's cache entry is not the one the predicate was built from)
+ *	  keeps the trigger.  The arming is a static of this backend, set only
+ *	  by run.c around its own statement, used up by the first DELETE that
+ *	  starts, and cleared whatever error ends it.  (A plan made ahead and
+ *	  armed by its address would do as well, but a generic plan misjudges
+ *	  the batch's range: on a large table it is costed past the JIT's
+ *	  threshold, which loads LLVM into the backend.)
  *
  *-------------------------------------------------------------------------
  */
@@ -56,14 +58,16 @@ static ExecutorStart_hook_type prev_ExecutorStart = NULL;
  * armed.
  */
 static Oid	armed_relid = InvalidOid;
-static PlannedStmt *armed_stmt = NULL;
+static const char *armed_sql = NULL;
+static int	armed_depth = -1;
 static uint32 armed_generation = 0;
 
 void
-run_delete_arm(Oid relid, PlannedStmt *stmt, uint32 generation)
+run_delete_arm(Oid relid, const char *sql, uint32 generation)
 {
 	armed_relid = relid;
-	armed_stmt = stmt;
+	armed_sql = sql;
+	armed_depth = blocking_exec_depth();
 	armed_generation = generation;
 }
 
@@ -71,7 +75,8 @@ void
 run_delete_disarm(void)
 {
 	armed_relid = InvalidOid;
-	armed_stmt = NULL;
+	armed_sql = NULL;
+	armed_depth = -1;
 }
 
 /*
@@ -135,9 +140,14 @@ run_delete_ExecutorStart(QueryDesc *queryDesc, int eflags)
 	uint32		generation = armed_generation;
 	bool		ours;
 
-	/* the first DELETE to start after the arming uses it up, ours or not */
+	/*
+	 * The first DELETE to start after the arming uses it up, ours or not.
+	 * (This hook is installed after blocking.c's, so it runs first: the
+	 * depth is the statement's own, not yet counted for its start.)
+	 */
 	ours = OidIsValid(relid) && queryDesc->operation == CMD_DELETE &&
-		!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && queryDesc->plannedstmt == armed_stmt;
+		!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && blocking_exec_depth() == armed_depth &&
+		queryDesc->sourceText != NULL && strcmp(queryDesc->sourceText, armed_sql) == 0;
 	if (OidIsValid(relid) && queryDesc->operation == CMD_DELETE)
 		run_delete_disarm();
 
