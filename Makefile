@@ -25,6 +25,7 @@ OBJS = \
 	src/retention/blocking.o \
 	src/retention/run.o \
 	src/retention/run_delete.o \
+	src/retention/run_bound.o \
 	src/retention/anonymize.o \
 	src/sharing/sharing_log.o \
 	src/sharing/decide.o \

@@ -113,9 +113,11 @@ SELECT run_id = (SELECT min(run_id) FROM governance.retention_runs WHERE relatio
        rule_id, blocked, deleted
 FROM governance.retention_runs WHERE relation = 'public.ev' AND rule_id = 'rd.events' ORDER BY run_id;
 
--- Many rows on one anchor (more than a batch), an index in descending
--- order, no index at all: every due row goes, and no other; with nothing
--- kept, no row is left blocked, and the run knows it without counting.
+-- Many rows on one anchor (more than a batch); each batch's end read from
+-- an index on the anchor (run_bound.c), or, where the index is in
+-- descending order, partial, or missing, with a query: every due row goes,
+-- and no other, in the same batches; with nothing kept, no row is left
+-- blocked, and the run knows it without counting.
 CREATE FUNCTION rd_fill(t regclass) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     EXECUTE format('INSERT INTO %s SELECT g, ''u'' || g, now() - interval ''2 years'' + CASE WHEN g <= 25 THEN interval ''0'' ELSE g * interval ''1 hour'' END
@@ -127,21 +129,25 @@ CREATE INDEX ON ev_asc (created);
 CREATE TABLE ev_desc (id int, who text, created timestamptz);
 CREATE INDEX ON ev_desc (created DESC);
 CREATE TABLE ev_none (id int, who text, created timestamptz);
+CREATE TABLE ev_partial (id int, who text, created timestamptz);
+CREATE INDEX ON ev_partial (created) WHERE id > 3;
 SELECT governance.bind(t, 'test-run-delete'), governance.tag(t, 'who', 'category=log.operation'),
        governance.tag(t, 'created', 'anchor=created'), rd_fill(t)
-FROM unnest('{ev_asc,ev_desc,ev_none}'::regclass[]) t;
+FROM unnest('{ev_asc,ev_desc,ev_none,ev_partial}'::regclass[]) t;
 SET client_min_messages = debug1;
 CALL governance.run_retention('ev_asc', 4);
 RESET client_min_messages;
 CALL governance.run_retention('ev_desc', 4);
 CALL governance.run_retention('ev_none', 4);
+CALL governance.run_retention('ev_partial', 4);
 SELECT relation, deleted, blocked, batches FROM governance.retention_runs
-WHERE relation IN ('public.ev_asc', 'public.ev_desc', 'public.ev_none') ORDER BY relation;
+WHERE relation IN ('public.ev_asc', 'public.ev_desc', 'public.ev_none', 'public.ev_partial') ORDER BY relation;
 SET pg_governance.allow_destructive_ddl = on;
 SELECT (SELECT array_agg(id ORDER BY id) FROM ev_asc) AS asc_left,
        (SELECT array_agg(id ORDER BY id) FROM ev_desc) AS desc_left,
-       (SELECT array_agg(id ORDER BY id) FROM ev_none) AS none_left;
-DROP TABLE ev_asc, ev_desc, ev_none;
+       (SELECT array_agg(id ORDER BY id) FROM ev_none) AS none_left,
+       (SELECT array_agg(id ORDER BY id) FROM ev_partial) AS partial_left;
+DROP TABLE ev_asc, ev_desc, ev_none, ev_partial;
 DROP FUNCTION rd_fill(regclass);
 
 -- The owner's code that PostgreSQL runs while it plans the run's batch (a

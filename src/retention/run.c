@@ -1360,6 +1360,7 @@ step_rows_locked(RunItem *item, MemoryContext caller)
 	char	   *set_list = NULL;
 	bool		narrowed;
 	uint32		generation;
+	AttrNumber	anchor;
 
 	g = guard_get(item->leaf);
 	d = find_rule(g, item->rule_id);
@@ -1390,6 +1391,7 @@ step_rows_locked(RunItem *item, MemoryContext caller)
 	 * the table may rebuild the entry (its row security calls guard_get).
 	 */
 	qa = pstrdup(quote_identifier(d->anchor_column));
+	anchor = d->anchor_attno;
 	qrel = qualified_name(item->leaf);
 	atype = life_anchor_base_type(d->anchor_typid);
 	if (action == LIFE_ANONYMIZE && !run->dry_run)
@@ -1415,7 +1417,7 @@ step_rows_locked(RunItem *item, MemoryContext caller)
 	/*
 	 * This batch's range: anchors from where the last batch stopped up to,
 	 * not including, the (batch_size+1)-th anchor past the rule's maximum
-	 * ($1 is its cutoff): index-only looks.  When more than batch_size
+	 * ($1 is its cutoff): index looks.  When more than batch_size
 	 * rows share the first anchor, they go batch_size at a time by ctid.
 	 */
 	if (!item->tie)
@@ -1424,12 +1426,22 @@ step_rows_locked(RunItem *item, MemoryContext caller)
 			? psprintf("%s OPERATOR(pg_catalog.%s) %s", qa, item->key_inclusive ? ">=" : ">",
 					   param(&p, atype, item->key_anchor))
 			: pstrdup("true");
+		bool		found;
 
-		spi_run(psprintf("SELECT %s FROM ONLY %s WHERE %s OPERATOR(pg_catalog.<) $1 AND %s "
-						 "ORDER BY %s OFFSET %d LIMIT 1",
-						 qa, qrel, qa, lo, qa, run->batch_size),
-				&p, true, SPI_OK_SELECT);
-		if (SPI_processed == 0)
+		/* from the anchor's index alone where it has one (run_bound.c) */
+		if (!run_bound_from_index(item->leaf, anchor, atype, item->has_key, item->key_anchor,
+								  item->key_inclusive, p.values[0], run->batch_size,
+								  &found, &bound))
+		{
+			spi_run(psprintf("SELECT %s FROM ONLY %s WHERE %s OPERATOR(pg_catalog.<) $1 AND %s "
+							 "ORDER BY %s OFFSET %d LIMIT 1",
+							 qa, qrel, qa, lo, qa, run->batch_size),
+					&p, true, SPI_OK_SELECT);
+			found = SPI_processed > 0;
+			if (found)
+				bound = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		}
+		if (!found)
 		{
 			last = true;
 			range = lo;
@@ -1438,7 +1450,6 @@ step_rows_locked(RunItem *item, MemoryContext caller)
 		{
 			char	   *ba;
 
-			bound = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 			ba = param(&p, atype, bound);
 			spi_run(psprintf("SELECT 1 FROM ONLY %s WHERE %s AND %s OPERATOR(pg_catalog.<) %s LIMIT 1",
 							 qrel, lo, qa, ba),
