@@ -230,20 +230,22 @@ SELECT governance.tag('ev_p', 'created', 'anchor=created');
 SELECT governance.tag('ev_p', 'closed', 'anchor=account_closed');
 INSERT INTO ev_p SELECT g, 'u', 'audit', now() - interval '2 years', now() - interval '2 days'
 FROM generate_series(1, 3) g;
-CREATE FUNCTION rd_raise() RETURNS int LANGUAGE plpgsql VOLATILE AS $f$
+-- rd_set_once() sets the parameter named in rd.set ('policy|name|value'),
+-- once; rd_fold() calls it from where the planner folds it
+CREATE FUNCTION rd_set_once() RETURNS int LANGUAGE plpgsql VOLATILE AS $f$
+DECLARE p text[] := string_to_array(current_setting('rd.set', true), '|');
 BEGIN
-    IF current_setting('rd.raised', true) = '1' THEN RETURN 0; END IF;
-    PERFORM set_config('rd.raised', '1', false);
-    PERFORM governance.set_parameter('test-run-delete-param', 'rd_min', 'P10Y');
+    IF p IS NULL OR cardinality(p) <> 3 THEN RETURN 0; END IF;
+    PERFORM set_config('rd.set', '', false);
+    PERFORM governance.set_parameter(p[1], p[2], p[3]);
     RETURN 0;
 END $f$;
 CREATE FUNCTION rd_fold() RETURNS int LANGUAGE plpgsql IMMUTABLE AS
-    $f$ DECLARE x int; BEGIN x := public.rd_raise(); RETURN 1; END $f$;
--- (the statistics only once the run has begun: its first batch is planned then)
-SET rd.raised = '1';
+    $f$ DECLARE x int; BEGIN x := public.rd_set_once(); RETURN 1; END $f$;
 CREATE STATISTICS ev_p_x ON ((id + rd_fold())) FROM ev_p;
 ANALYZE ev_p;
-SET rd.raised = '0';
+-- (armed only now: the run's first statement on the table is planned then)
+SET rd.set = 'test-run-delete-param|rd_min|P10Y';
 SET client_min_messages = debug1;
 CALL governance.run_retention('ev_p', 10);
 RESET client_min_messages;
@@ -254,7 +256,6 @@ WHERE relation = 'public.ev_p' AND rule_id = 'rdp.events';
 SET pg_governance.allow_destructive_ddl = on;
 DROP TABLE ev_p;
 RESET pg_governance.allow_destructive_ddl;
-DROP FUNCTION rd_fold(), rd_raise();
 SELECT governance.drop_policy('test-run-delete-param');
 
 -- The rows a run leaves past a delete rule's maximum are counted again at
@@ -280,26 +281,16 @@ SELECT governance.tag('ev_x', 'who', 'category=log.operation');
 SELECT governance.tag('ev_x', 'created', 'anchor=created');
 INSERT INTO ev_x SELECT g, 'u', now() - CASE WHEN g <= 3 THEN interval '2 years' ELSE interval '6 months' END
 FROM generate_series(1, 5) g;
-CREATE FUNCTION rd_shorten() RETURNS int LANGUAGE plpgsql VOLATILE AS $f$
-BEGIN
-    IF current_setting('rd.shortened', true) = '1' THEN RETURN 0; END IF;
-    PERFORM set_config('rd.shortened', '1', false);
-    PERFORM governance.set_parameter('test-run-delete-max', 'rd_max', 'P3M');
-    RETURN 0;
-END $f$;
-CREATE FUNCTION rd_fold2() RETURNS int LANGUAGE plpgsql IMMUTABLE AS
-    $f$ DECLARE x int; BEGIN x := public.rd_shorten(); RETURN 1; END $f$;
-SET rd.shortened = '1';
-CREATE STATISTICS ev_x_x ON ((id + rd_fold2())) FROM ev_x;
+CREATE STATISTICS ev_x_x ON ((id + rd_fold())) FROM ev_x;
 ANALYZE ev_x;
-SET rd.shortened = '0';
+SET rd.set = 'test-run-delete-max|rd_max|P3M';
 CALL governance.run_retention('ev_x', 100);
 SELECT rule_id, deleted, blocked FROM governance.retention_runs WHERE relation = 'public.ev_x';
 SELECT count(*) AS left_past_the_new_maximum FROM ev_x;
 SET pg_governance.allow_destructive_ddl = on;
 DROP TABLE ev_x;
 RESET pg_governance.allow_destructive_ddl;
-DROP FUNCTION rd_fold2(), rd_shorten();
+DROP FUNCTION rd_fold(), rd_set_once();
 SELECT governance.drop_policy('test-run-delete-max');
 
 -- A minimum that mixes months with days: PostgreSQL's month arithmetic
