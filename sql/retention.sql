@@ -204,7 +204,7 @@ INSERT INTO staff VALUES
     (1, 'closed 2y, left 2y', current_date - 730, current_date - 730),
     (2, 'closed 4y, left 4y', current_date - 1461, current_date - 1461),
     (3, 'closed 4y, still here', current_date - 1461, NULL),
-    (4, 'closed today', current_date, NULL);
+    (4, 'closed today (UTC, as date anchors are read)', (now() AT TIME ZONE 'UTC')::date, NULL);
 SELECT rule_id, action, rows_due FROM governance.retention_preview('staff') ORDER BY rule_id;
 CALL governance.run_retention('staff');
 SELECT id, name LIKE 'anon-%' OR name LIKE '匿名%' AS anonymized, closed_at IS NULL AS clock_stopped FROM staff ORDER BY id;
