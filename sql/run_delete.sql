@@ -149,6 +149,18 @@ SELECT (SELECT array_agg(id ORDER BY id) FROM ev_asc) AS asc_left,
        (SELECT array_agg(id ORDER BY id) FROM ev_partial) AS partial_left;
 DROP TABLE ev_asc, ev_desc, ev_none, ev_partial;
 DROP FUNCTION rd_fill(regclass);
+-- the index entries of a previous run's rows, dead but not vacuumed yet,
+-- do not count toward a batch (they made a batch of nothing each)
+CREATE TABLE ev_dead (id int, who text, created timestamptz) WITH (autovacuum_enabled = off);
+CREATE INDEX ON ev_dead (created);
+SELECT governance.bind('ev_dead', 'test-run-delete'), governance.tag('ev_dead', 'who', 'category=log.operation'),
+       governance.tag('ev_dead', 'created', 'anchor=created');
+INSERT INTO ev_dead SELECT g, 'u', now() - interval '3 years' + g * interval '1 minute' FROM generate_series(1, 200) g;
+CALL governance.run_retention('ev_dead', 50);
+INSERT INTO ev_dead SELECT g, 'u', now() - interval '2 years' + g * interval '1 minute' FROM generate_series(201, 210) g;
+CALL governance.run_retention('ev_dead', 5);
+SELECT deleted, batches FROM governance.retention_runs WHERE relation = 'public.ev_dead' ORDER BY run_id;
+DROP TABLE ev_dead;
 
 -- The owner's code that PostgreSQL runs while it plans the run's batch (a
 -- function in extended statistics, folded by the planner) tries the run's

@@ -12,13 +12,16 @@
  *	  table's row security on every entry, some 15% of a run that deletes.
  *	  Stepping over the index entries in C costs a fraction of that.
  *
- *	  Entries of dead rows are counted like the others, so the range holds
- *	  at most batch_size live rows, never more (fewer where the index has
- *	  dead entries; entries the index already knows are dead are skipped).
- *	  Only the anchor value of one entry is read, as the bound of the
- *	  run's own statement; no row leaves this file, and nothing of the
- *	  table's owner runs here (the index's predicate is looked at, not
- *	  evaluated).
+ *	  An entry counts when its row is visible to the step's snapshot: on a
+ *	  page the visibility map says is all-visible without looking further,
+ *	  elsewhere by a look at the heap (an entry whose rows are dead to all
+ *	  is then marked dead in the index, as an index scan marks it).  So a
+ *	  previous run's deleted rows, not vacuumed yet, do not make empty
+ *	  batches, and the range holds at most batch_size rows (a row committed
+ *	  after the snapshot may add to it, as with any query).  Only the
+ *	  anchor value of one entry is read, as the bound of the run's own
+ *	  statement; no row leaves this file, and nothing of the table's owner
+ *	  runs here (the index's predicate is looked at, not evaluated).
  *
  *	  The index must be a valid btree whose first column is the anchor
  *	  itself, ascending, with its type's default operator class and no
@@ -34,11 +37,15 @@
 #include "access/nbtree.h"
 #include "access/relscan.h"
 #include "access/table.h"
+#include "access/tableam.h"
+#include "access/visibilitymap.h"
 #include "catalog/index.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_index.h"
 #include "commands/defrem.h"
 #include "miscadmin.h"
+#include "storage/bufmgr.h"
+#include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -65,6 +72,24 @@ anchor_index(Relation heap, AttrNumber attno, Oid typid)
 		index_close(ind, AccessShareLock);
 	}
 	return NULL;
+}
+
+/*
+ * Is the row of this index entry visible to snapshot?  The visibility map
+ * answers for all-visible pages; elsewhere the heap does, and an entry
+ * whose rows are all dead is marked so in the index.
+ */
+static bool
+entry_live(IndexScanDesc scan, ItemPointer tid, Snapshot snapshot, Buffer *vmbuf)
+{
+	bool		all_dead = false;
+	bool		live;
+
+	if (VM_ALL_VISIBLE(scan->heapRelation, ItemPointerGetBlockNumber(tid), vmbuf))
+		return true;
+	live = table_index_fetch_tuple_check(scan->heapRelation, tid, snapshot, &all_dead);
+	scan->kill_prior_tuple = all_dead;
+	return live;
 }
 
 static void
@@ -94,6 +119,9 @@ run_bound_from_index(Oid relid, AttrNumber attno, Oid typid, bool has_lo, Datum 
 	ScanKeyData keys[2];
 	int			nkeys = 0;
 	IndexScanDesc scan;
+	ItemPointer tid;
+	Snapshot	snapshot = GetActiveSnapshot();
+	Buffer		vmbuf = InvalidBuffer;
 	int			seen = 0;
 
 	*found = false;
@@ -107,21 +135,31 @@ run_bound_from_index(Oid relid, AttrNumber attno, Oid typid, bool has_lo, Datum 
 				  lo_inclusive ? BTGreaterEqualStrategyNumber : BTGreaterStrategyNumber, lo);
 	bound_key(&keys[nkeys++], ind->rd_opfamily[0], typid, BTLessStrategyNumber, cutoff);
 
-	scan = index_beginscan(heap, ind, GetActiveSnapshot(), nkeys, 0);
+	scan = index_beginscan(heap, ind, snapshot, nkeys, 0);
 	scan->xs_want_itup = true;
 	index_rescan(scan, keys, nkeys, NULL, 0);
-	while (index_getnext_tid(scan, ForwardScanDirection) != NULL)
+	while ((tid = index_getnext_tid(scan, ForwardScanDirection)) != NULL)
 	{
 		CHECK_FOR_INTERRUPTS();
+		if (!entry_live(scan, tid, snapshot, &vmbuf))
+			continue;
 		if (seen++ == n)
 		{
 			bool		isnull;
+			int16		typlen;
+			bool		typbyval;
+			Datum		v = index_getattr(scan->xs_itup, 1, scan->xs_itupdesc, &isnull);
 
-			*bound = index_getattr(scan->xs_itup, 1, scan->xs_itupdesc, &isnull);
+			/* (copied: the entry goes with the scan, where timestamps are by reference) */
+			get_typlenbyval(typid, &typlen, &typbyval);
 			*found = !isnull;
+			if (*found)
+				*bound = datumCopy(v, typbyval, typlen);
 			break;
 		}
 	}
+	if (BufferIsValid(vmbuf))
+		ReleaseBuffer(vmbuf);
 	index_endscan(scan);
 	index_close(ind, AccessShareLock);
 	table_close(heap, NoLock);
