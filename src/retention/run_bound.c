@@ -44,6 +44,7 @@
 #include "catalog/pg_index.h"
 #include "commands/defrem.h"
 #include "miscadmin.h"
+#include "executor/tuptable.h"
 #include "storage/bufmgr.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
@@ -79,17 +80,44 @@ anchor_index(Relation heap, AttrNumber attno, Oid typid)
  * answers for all-visible pages; elsewhere the heap does, and an entry
  * whose rows are all dead is marked so in the index.
  */
+typedef struct EntryCheck
+{
+	Snapshot	snapshot;
+	Buffer		vmbuf;			/* the visibility map page last read */
+	IndexFetchTableData *fetch; /* for the heap, made at its first use */
+	TupleTableSlot *slot;
+} EntryCheck;
+
 static bool
-entry_live(IndexScanDesc scan, ItemPointer tid, Snapshot snapshot, Buffer *vmbuf)
+entry_live(IndexScanDesc scan, ItemPointer tid, EntryCheck *ec)
 {
 	bool		all_dead = false;
+	bool		call_again = false;
 	bool		live;
 
-	if (VM_ALL_VISIBLE(scan->heapRelation, ItemPointerGetBlockNumber(tid), vmbuf))
+	if (VM_ALL_VISIBLE(scan->heapRelation, ItemPointerGetBlockNumber(tid), &ec->vmbuf))
 		return true;
-	live = table_index_fetch_tuple_check(scan->heapRelation, tid, snapshot, &all_dead);
+	if (ec->fetch == NULL)
+	{
+		ec->fetch = table_index_fetch_begin(scan->heapRelation);
+		ec->slot = table_slot_create(scan->heapRelation, NULL);
+	}
+	live = table_index_fetch_tuple(ec->fetch, tid, ec->snapshot, ec->slot, &call_again, &all_dead);
+	ExecClearTuple(ec->slot);
 	scan->kill_prior_tuple = all_dead;
 	return live;
+}
+
+static void
+entry_check_end(EntryCheck *ec)
+{
+	if (BufferIsValid(ec->vmbuf))
+		ReleaseBuffer(ec->vmbuf);
+	if (ec->fetch)
+	{
+		table_index_fetch_end(ec->fetch);
+		ExecDropSingleTupleTableSlot(ec->slot);
+	}
 }
 
 static void
@@ -120,8 +148,7 @@ run_bound_from_index(Oid relid, AttrNumber attno, Oid typid, bool has_lo, Datum 
 	int			nkeys = 0;
 	IndexScanDesc scan;
 	ItemPointer tid;
-	Snapshot	snapshot = GetActiveSnapshot();
-	Buffer		vmbuf = InvalidBuffer;
+	EntryCheck	ec = {GetActiveSnapshot(), InvalidBuffer, NULL, NULL};
 	int			seen = 0;
 
 	*found = false;
@@ -135,13 +162,13 @@ run_bound_from_index(Oid relid, AttrNumber attno, Oid typid, bool has_lo, Datum 
 				  lo_inclusive ? BTGreaterEqualStrategyNumber : BTGreaterStrategyNumber, lo);
 	bound_key(&keys[nkeys++], ind->rd_opfamily[0], typid, BTLessStrategyNumber, cutoff);
 
-	scan = index_beginscan(heap, ind, snapshot, nkeys, 0);
+	scan = index_beginscan(heap, ind, ec.snapshot, nkeys, 0);
 	scan->xs_want_itup = true;
 	index_rescan(scan, keys, nkeys, NULL, 0);
 	while ((tid = index_getnext_tid(scan, ForwardScanDirection)) != NULL)
 	{
 		CHECK_FOR_INTERRUPTS();
-		if (!entry_live(scan, tid, snapshot, &vmbuf))
+		if (!entry_live(scan, tid, &ec))
 			continue;
 		if (seen++ == n)
 		{
@@ -158,8 +185,7 @@ run_bound_from_index(Oid relid, AttrNumber attno, Oid typid, bool has_lo, Datum 
 			break;
 		}
 	}
-	if (BufferIsValid(vmbuf))
-		ReleaseBuffer(vmbuf);
+	entry_check_end(&ec);
 	index_endscan(scan);
 	index_close(ind, AccessShareLock);
 	table_close(heap, NoLock);
