@@ -306,7 +306,8 @@ extern void run_delete_disarm(void);
 
 /* run_bound.c: where a retention batch ends, from the anchor's index */
 extern bool run_bound_from_index(Oid relid, AttrNumber attno, Oid typid, bool has_lo, Datum lo,
-								 bool lo_inclusive, Datum cutoff, int n, bool *found, Datum *bound);
+								 bool lo_inclusive, Datum cutoff, int n, bool live_only,
+								 bool *found, Datum *bound);
 extern void blocking_sync(Oid relid, bool governed);
 extern void blocking_check_write(GuardRel *g, HeapTuple tup, TupleDesc desc,
 								 const char *what);

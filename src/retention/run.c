@@ -110,6 +110,12 @@ typedef struct RunItem
 	 * application; failing): only a count at the end can tell how many.
 	 */
 	bool		uncounted;
+	/*
+	 * A batch before the last deleted less than half a batch: the index
+	 * has dead entries (a previous run's, not vacuumed yet), so the next
+	 * bounds count live entries only (run_bound.c).
+	 */
+	bool		live_only;
 	uint32		generation;		/* of the guard's entry the last batch read */
 	bool		finished;
 } RunItem;
@@ -1431,7 +1437,7 @@ step_rows_locked(RunItem *item, MemoryContext caller)
 		/* from the anchor's index alone where it has one (run_bound.c) */
 		if (!run_bound_from_index(item->leaf, anchor, atype, item->has_key, item->key_anchor,
 								  item->key_inclusive, p.values[0], run->batch_size,
-								  &found, &bound))
+								  item->live_only, &found, &bound))
 		{
 			spi_run(psprintf("SELECT %s FROM ONLY %s WHERE %s OPERATOR(pg_catalog.<) $1 AND %s "
 							 "ORDER BY %s OFFSET %d LIMIT 1",
@@ -1585,6 +1591,8 @@ step_rows_locked(RunItem *item, MemoryContext caller)
 	owner_spi_end(&o);
 	if (last)
 		item->finished = true;
+	else if (!item->tie && done < run->batch_size / 2)
+		item->live_only = true;
 	if (done > 0 || note || !last)
 		run_add(item, action == LIFE_DELETE ? "deleted" : "anonymized", done, note);
 	/* (one batch per step, the last one too: its transaction commits alone) */
