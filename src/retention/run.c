@@ -1591,7 +1591,7 @@ step_rows_locked(RunItem *item, MemoryContext caller)
 	owner_spi_end(&o);
 	if (last)
 		item->finished = true;
-	else if (!item->tie && done < run->batch_size / 2)
+	else if (!item->tie && done * 2 < run->batch_size)
 		item->live_only = true;
 	if (done > 0 || note || !last)
 		run_add(item, action == LIFE_DELETE ? "deleted" : "anonymized", done, note);
