@@ -8,11 +8,11 @@
  *
  *	  - ROW LEVEL SECURITY enabled and forced (the owner is no exception);
  *	  - a RESTRICTIVE policy "governance_blocked", for everyone:
- *		  (SELECT governance._sees_blocked(t)) OR
- *		  ((a IS NULL OR a >= (SELECT governance._cutoff_<type>(t, 'a'))) AND ...)
+ *		  (a IS NULL OR a >= (SELECT governance._cutoff_<type>(t, 'a'))) AND ...
  *		over each anchor column a, so the cutoffs are computed once per
  *		statement (init plans) and compared with an index where there is
- *		one; rows become blocked the moment their period ends;
+ *		one; rows become blocked the moment their period ends; a role that
+ *		sees blocked rows gets -infinity as its cutoff;
  *	  - a PERMISSIVE policy "governance_open" (USING true) only while the
  *		table has no permissive policy of its own, so that the table's own
  *		policies keep deciding what each role sees.
