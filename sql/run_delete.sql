@@ -221,18 +221,23 @@ DROP ROLE rd_owner;
 -- while the batch is planned, a function in the table's statistics sets
 -- the minimum's parameter from a day to ten years): the trigger stays for
 -- that statement, and refuses by the rules as they are now.
+-- (one policy for this test and the next: ev_p's rules are on log.operation
+-- and log.security, ev_x's on log.support)
 SELECT governance.load_policy($y$
 policy: {name: test-run-delete-param, version: "1", title: t, controller: c, home_jurisdiction: cn}
 jurisdictions:
   - {name: cn, include: [CN], source: "s"}
 parameters:
   - {name: rd_min, default: P1D, description: "as the law requires", source: "法律规定的期限"}
+  - {name: rd_max, default: P1Y, description: "as the law requires", source: "法律规定的期限"}
 rules:
   retention:
     - {id: rdp.events, categories: [log.operation], anchor: created, maximum: P1D, action: delete,
        source: "操作记录一天后删除"}
     - {id: rdp.min, categories: [log.security], anchor: account_closed, minimum: {parameter: rd_min},
        source: "不少于法定期限"}
+    - {id: rdx.events, categories: [log.support], anchor: created, maximum: {parameter: rd_max},
+       action: delete, source: "会话记录到期后删除"}
 $y$);
 CREATE TABLE ev_p (id int PRIMARY KEY, who text, what text, created timestamptz, closed timestamptz);
 SELECT governance.bind('ev_p', 'test-run-delete-param');
@@ -268,7 +273,6 @@ WHERE relation = 'public.ev_p' AND rule_id = 'rdp.events';
 SET pg_governance.allow_destructive_ddl = on;
 DROP TABLE ev_p;
 RESET pg_governance.allow_destructive_ddl;
-SELECT governance.drop_policy('test-run-delete-param');
 
 -- The rows a run leaves past a delete rule's maximum are counted again at
 -- its end only when it cannot know them: here the maximum is shortened
@@ -276,26 +280,15 @@ SELECT governance.drop_policy('test-run-delete-param');
 -- in the table's statistics sets the parameter), so rows of six months,
 -- not due when the batch was chosen, are blocked when the run ends, and
 -- the count finds them.
-SELECT governance.load_policy($y$
-policy: {name: test-run-delete-max, version: "1", title: t, controller: c, home_jurisdiction: cn}
-jurisdictions:
-  - {name: cn, include: [CN], source: "s"}
-parameters:
-  - {name: rd_max, default: P1Y, description: "as the law requires", source: "法律规定的期限"}
-rules:
-  retention:
-    - {id: rdx.events, categories: [log.operation], anchor: created, maximum: {parameter: rd_max},
-       action: delete, source: "操作记录到期后删除"}
-$y$);
 CREATE TABLE ev_x (id int PRIMARY KEY, who text, created timestamptz);
-SELECT governance.bind('ev_x', 'test-run-delete-max');
-SELECT governance.tag('ev_x', 'who', 'category=log.operation');
+SELECT governance.bind('ev_x', 'test-run-delete-param');
+SELECT governance.tag('ev_x', 'who', 'category=log.support');
 SELECT governance.tag('ev_x', 'created', 'anchor=created');
 INSERT INTO ev_x SELECT g, 'u', now() - CASE WHEN g <= 3 THEN interval '2 years' ELSE interval '6 months' END
 FROM generate_series(1, 5) g;
 CREATE STATISTICS ev_x_x ON ((id + rd_fold())) FROM ev_x;
 ANALYZE ev_x;
-SET rd.set = 'test-run-delete-max|rd_max|P3M';
+SET rd.set = 'test-run-delete-param|rd_max|P3M';
 CALL governance.run_retention('ev_x', 100);
 SELECT rule_id, deleted, blocked FROM governance.retention_runs WHERE relation = 'public.ev_x';
 SELECT count(*) AS left_past_the_new_maximum FROM ev_x;
@@ -303,7 +296,7 @@ SET pg_governance.allow_destructive_ddl = on;
 DROP TABLE ev_x;
 RESET pg_governance.allow_destructive_ddl;
 DROP FUNCTION rd_fold(), rd_set_once();
-SELECT governance.drop_policy('test-run-delete-max');
+SELECT governance.drop_policy('test-run-delete-param');
 
 -- A minimum that mixes months with days: PostgreSQL's month arithmetic
 -- clamps to a month's end, so "anchor < now - minimum" does not imply
